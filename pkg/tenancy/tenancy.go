@@ -29,6 +29,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/endpoints/request"
 )
 
 // Name is a tenant's name. It is a DNS-1123 label.
@@ -81,12 +82,17 @@ func WithTenant(ctx context.Context, n Name) context.Context {
 	return context.WithValue(ctx, tenantKey, n)
 }
 
-// From returns the tenant a request addresses. The tenancy filter always sets
-// it for API requests, so ok is false only for contexts that did not come
-// through the handler chain.
+// From returns the tenant a request addresses: the one named in its path
+// (/tenants/<name>/...) or else the tenant of the requesting identity. ok is
+// false only for contexts that carry neither.
 func From(ctx context.Context) (Name, bool) {
-	n, ok := ctx.Value(tenantKey).(Name)
-	return n, ok && n != ""
+	if n, ok := ctx.Value(tenantKey).(Name); ok && n != "" {
+		return n, true
+	}
+	if u, ok := request.UserFrom(ctx); ok {
+		return OfUser(u), true
+	}
+	return "", false
 }
 
 // OfUser returns the tenant an identity belongs to. Identities that carry no

@@ -1,0 +1,295 @@
+/*
+Copyright 2026 The Arcturus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package apiserver
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/apiserver/pkg/server/dynamiccertificates"
+	"k8s.io/apiserver/pkg/server/healthz"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/apiserver/pkg/storage/storagebackend"
+	storagefactory "k8s.io/apiserver/pkg/storage/storagebackend/factory"
+	restclient "k8s.io/client-go/rest"
+	"k8s.io/component-base/compatibility"
+	"k8s.io/klog/v2"
+	openapicommon "k8s.io/kube-openapi/pkg/common"
+
+	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/authentication"
+	"github.com/arcturus-cloud/arcturus/pkg/etcd"
+	"github.com/arcturus-cloud/arcturus/pkg/generated/openapi"
+	"github.com/arcturus-cloud/arcturus/pkg/pki"
+	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
+)
+
+// KubernetesVersion is the Kubernetes API version the server emulates.
+const KubernetesVersion = "1.37.2"
+
+// Server is a running region API server.
+type Server struct {
+	options  *Options
+	generic  *genericapiserver.GenericAPIServer
+	etcd     *etcd.Server
+	ca       *pki.CA
+	loopback *restclient.Config
+	// storageConfig is kept for the etcd health checks.
+	storageConfig storagebackend.Config
+}
+
+// New prepares a server: it creates the CA and certificates on first start,
+// starts embedded etcd unless external servers are given, and builds the
+// API. Run serves it.
+func New(ctx context.Context, o *Options) (*Server, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	ca, err := pki.LoadOrCreateCA(o.tlsDir(), "arcturus-ca")
+	if err != nil {
+		return nil, fmt.Errorf("certificate authority: %w", err)
+	}
+	servingCert, servingKey := filepath.Join(o.tlsDir(), "serving.crt"), filepath.Join(o.tlsDir(), "serving.key")
+	hosts := append([]string{"localhost", "127.0.0.1", "::1", o.BindAddress}, o.ExtraSANs...)
+	if err := ca.EnsureServing(servingCert, servingKey, "arcturus", hosts); err != nil {
+		return nil, fmt.Errorf("serving certificate: %w", err)
+	}
+
+	s := &Server{options: o, ca: ca}
+	endpoints := o.EtcdServers
+	if len(endpoints) == 0 {
+		s.etcd, err = etcd.Start(ctx, etcd.Options{
+			DataDir:   filepath.Join(o.DataDir, "etcd"),
+			ClientURL: "http://127.0.0.1:" + strconv.Itoa(o.EmbeddedEtcdClientPort),
+			PeerURL:   "http://127.0.0.1:" + strconv.Itoa(o.EmbeddedEtcdPeerPort),
+		})
+		if err != nil {
+			return nil, err
+		}
+		endpoints = s.etcd.Endpoints()
+	}
+	if err := s.build(servingCert, servingKey, endpoints); err != nil {
+		s.closeEtcd()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) error {
+	o := s.options
+	config := genericapiserver.NewConfig(Codecs)
+	config.EffectiveVersion = compatibility.NewEffectiveVersionFromString(KubernetesVersion, "", "")
+
+	serving := genericoptions.NewSecureServingOptions()
+	serving.BindAddress = net.ParseIP(o.BindAddress)
+	serving.BindPort = o.SecurePort
+	serving.ServerCert.CertKey = genericoptions.CertKey{CertFile: servingCert, KeyFile: servingKey}
+	if err := serving.WithLoopback().ApplyTo(&config.SecureServing, &config.LoopbackClientConfig); err != nil {
+		return fmt.Errorf("secure serving: %w", err)
+	}
+	clientCA, err := dynamiccertificates.NewStaticCAContent("arcturus-client-ca", s.ca.CertPEM)
+	if err != nil {
+		return fmt.Errorf("client CA: %w", err)
+	}
+	config.SecureServing.ClientCA = clientCA
+	s.loopback = config.LoopbackClientConfig
+
+	roots := x509.NewCertPool()
+	roots.AddCert(s.ca.Cert)
+	authn, err := authentication.New(authentication.Config{
+		ClientCAs:     roots,
+		TokenFile:     o.TokenFile,
+		LoopbackToken: config.LoopbackClientConfig.BearerToken,
+	})
+	if err != nil {
+		return fmt.Errorf("authentication: %w", err)
+	}
+	config.Authentication.Authenticator = authn
+	config.Authorization.Authorizer = tenancy.NewAuthorizer(authorizer.AuthorizerFunc(
+		func(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
+			return authorizer.DecisionNoOpinion, "", nil
+		}))
+
+	namer := openapinamer.NewDefinitionNamer(Scheme)
+	config.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openAPIDefinitions, namer)
+	config.OpenAPIConfig.Info.Title = "Arcturus"
+	config.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openAPIDefinitions, namer)
+	config.OpenAPIV3Config.Info.Title = "Arcturus"
+
+	tenants := &tenantLookup{}
+	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
+		h := tenancy.WithTenantExistence(apiHandler, tenants.lookup, c.Serializer)
+		h = genericapiserver.DefaultBuildHandlerChain(h, c)
+		return tenancy.WithTenantPath(h, c.Serializer)
+	}
+	config.ShutdownDelayDuration = o.ShutdownDelay
+
+	s.storageConfig = *storagebackend.NewDefaultConfig(o.EtcdPrefix, nil)
+	s.storageConfig.Transport.ServerList = etcdEndpoints
+	optsGetter := &restOptionsGetter{
+		config:     s.storageConfig,
+		watchCache: o.WatchCache,
+		versions: map[string]string{
+			"": "v1", "rbac.authorization.k8s.io": "v1", "coordination.k8s.io": "v1",
+			tenancyv1.GroupName: "v1",
+		},
+	}
+	config.RESTOptionsGetter = optsGetter
+
+	s.generic, err = config.Complete(nil).New("arcturus-apiserver", genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		return fmt.Errorf("building API server: %w", err)
+	}
+	groups, err := installAPIs(s.generic, optsGetter)
+	if err != nil {
+		return err
+	}
+	tenants.storage = groups.tenants
+	return s.addHealthChecks()
+}
+
+func (s *Server) addHealthChecks() error {
+	stop := make(chan struct{})
+	s.generic.AddPreShutdownHookOrDie("stop-etcd-checks", func() error { close(stop); return nil })
+	health, err := storagefactory.CreateHealthCheck(s.storageConfig, stop)
+	if err != nil {
+		return fmt.Errorf("etcd health check: %w", err)
+	}
+	ready, err := storagefactory.CreateReadyCheck(s.storageConfig, stop)
+	if err != nil {
+		return fmt.Errorf("etcd readiness check: %w", err)
+	}
+	if err := s.generic.AddLivezChecks(0, healthz.NamedCheck("etcd", func(*http.Request) error { return health() })); err != nil {
+		return err
+	}
+	return s.generic.AddReadyzChecks(healthz.NamedCheck("etcd-readiness", func(*http.Request) error { return ready() }))
+}
+
+// openAPIDefinitions are the generated definitions, with the one change the
+// superset Pod needs: a pod may have a VM instead of containers, so
+// containers is not required.
+func openAPIDefinitions(ref openapicommon.ReferenceCallback) map[string]openapicommon.OpenAPIDefinition {
+	defs := openapi.GetOpenAPIDefinitions(ref)
+	name := arcv1.PodSpec{}.OpenAPIModelName()
+	if def, ok := defs[name]; ok {
+		def.Schema.Required = nil
+		defs[name] = def
+	}
+	return defs
+}
+
+// Loopback is a client configuration for the server's own system master.
+func (s *Server) Loopback() *restclient.Config { return restclient.CopyConfig(s.loopback) }
+
+// CA is the region's certificate authority.
+func (s *Server) CA() *pki.CA { return s.ca }
+
+// Run serves until ctx ends, then shuts down cleanly and stops etcd.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.closeEtcd()
+	if err := s.writeAdminKubeconfig(); err != nil {
+		return err
+	}
+	prepared := s.generic.PrepareRun()
+	errc := make(chan error, 1)
+	go func() { errc <- prepared.RunWithContext(ctx) }()
+	var etcdErr <-chan error
+	if s.etcd != nil {
+		etcdErr = s.etcd.Err()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case err := <-etcdErr:
+		return fmt.Errorf("embedded etcd stopped: %w", err)
+	}
+}
+
+func (s *Server) closeEtcd() {
+	if s.etcd != nil {
+		s.etcd.Close()
+	}
+}
+
+// ServerURL is the HTTPS address clients use.
+func (o *Options) ServerURL() string {
+	host := o.BindAddress
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "https://" + net.JoinHostPort(host, strconv.Itoa(o.SecurePort))
+}
+
+func (s *Server) writeAdminKubeconfig() error {
+	data, err := s.ca.Kubeconfig(s.options.ServerURL(), "arcturus", pki.ClientIdentity{
+		User: "system:admin", Groups: []string{"system:masters"}, Tenant: string(tenancy.System),
+	})
+	if err != nil {
+		return err
+	}
+	path := s.options.AdminKubeconfigPath()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("writing admin kubeconfig: %w", err)
+	}
+	klog.InfoS("Wrote admin kubeconfig", "path", path)
+	return nil
+}
+
+// tenantLookup answers whether a tenant exists from the tenants storage,
+// which is built after the handler chain that needs it.
+type tenantLookup struct {
+	storage interface {
+		Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error)
+	}
+}
+
+func (l *tenantLookup) lookup(ctx context.Context, name tenancy.Name) (exists, terminating bool, err error) {
+	if l.storage == nil {
+		return false, false, errors.New("tenant storage is not ready")
+	}
+	ctx = tenancy.WithTenant(ctx, tenancy.System)
+	// The watch cache answers almost always; a tenant created a moment ago
+	// may only be in etcd.
+	for _, rv := range []string{"0", ""} {
+		obj, err := l.storage.Get(ctx, string(name), &metav1.GetOptions{ResourceVersion: rv})
+		if err == nil {
+			t := obj.(*tenancyv1.Tenant)
+			return true, t.DeletionTimestamp != nil || t.Status.Phase == tenancyv1.TenantTerminating, nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return false, false, err
+		}
+	}
+	return false, false, nil
+}
