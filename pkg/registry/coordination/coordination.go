@@ -23,6 +23,8 @@ import (
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 
+	"github.com/arcturus-cloud/arcturus/pkg/apis/coordination/validation"
+	"github.com/arcturus-cloud/arcturus/pkg/printers"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/strategy"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 )
@@ -31,8 +33,12 @@ import (
 func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
 	return tenantstore.NewRESTs([]tenantstore.Kind{{
 		Resource: coordinationv1.Resource("leases"), Singular: "lease",
-		New:      func() runtime.Object { return &coordinationv1.Lease{} },
-		NewList:  func() runtime.Object { return &coordinationv1.LeaseList{} },
-		Strategy: strategy.New(typer, true, strategy.Funcs{}),
+		New:     func() runtime.Object { return &coordinationv1.Lease{} },
+		NewList: func() runtime.Object { return &coordinationv1.LeaseList{} },
+		Strategy: strategy.New(typer, true, strategy.Funcs{
+			Validate:       strategy.Validator(validation.ValidateLease),
+			ValidateUpdate: strategy.UpdateValidator(validation.ValidateLeaseUpdate),
+		}),
+		Table: printers.NewLeaseTableConvertor(),
 	}}, optsGetter)
 }

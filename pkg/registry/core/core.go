@@ -29,6 +29,8 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/apis/core/validation"
+	"github.com/arcturus-cloud/arcturus/pkg/printers"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/strategy"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 )
@@ -44,13 +46,17 @@ func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter)
 	if err != nil {
 		return nil, err
 	}
-	nodeStrategy := strategy.New(typer, false, strategy.Funcs{}).WithStatus("v1")
+	nodeStrategy := strategy.New(typer, false, strategy.Funcs{
+		Validate:       strategy.Validator(validation.ValidateNode),
+		ValidateUpdate: strategy.UpdateValidator(validation.ValidateNodeUpdate),
+	}).WithStatus("v1")
 	nodes, err := tenantstore.NewREST(tenantstore.Kind{
 		Resource: arcv1.Resource("nodes"), Singular: "node",
 		New:      func() runtime.Object { return &corev1.Node{} },
 		NewList:  func() runtime.Object { return &corev1.NodeList{} },
 		Strategy: nodeStrategy, Scope: tenantstore.SystemScoped,
 		Attrs:      nodeAttrs,
+		Table:      printers.NewNodeTableConvertor(),
 		ShortNames: []string{"no"},
 	}, optsGetter)
 	if err != nil {
@@ -64,35 +70,51 @@ func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter)
 		"namespaces/status":   namespaces.Status,
 		"namespaces/finalize": namespaces.Finalize,
 		"nodes":               nodes,
-		"nodes/status":        nodes.Status(nodeStrategy.StatusStrategy("v1", nil)),
+		"nodes/status":        nodes.Status(nodeStrategy.StatusStrategy("v1", strategy.UpdateValidator(validation.ValidateNodeUpdate))),
 	}
 	simple := []tenantstore.Kind{
 		{
 			Resource: arcv1.Resource("configmaps"), Singular: "configmap",
-			New:        func() runtime.Object { return &corev1.ConfigMap{} },
-			NewList:    func() runtime.Object { return &corev1.ConfigMapList{} },
-			Strategy:   strategy.New(typer, true, strategy.Funcs{}),
+			New:     func() runtime.Object { return &corev1.ConfigMap{} },
+			NewList: func() runtime.Object { return &corev1.ConfigMapList{} },
+			Strategy: strategy.New(typer, true, strategy.Funcs{
+				Validate:       strategy.Validator(validation.ValidateConfigMap),
+				ValidateUpdate: strategy.UpdateValidator(validation.ValidateConfigMapUpdate),
+			}),
+			Table:      printers.NewConfigMapTableConvertor(),
 			ShortNames: []string{"cm"},
 		},
 		{
 			Resource: arcv1.Resource("secrets"), Singular: "secret",
-			New:      func() runtime.Object { return &corev1.Secret{} },
-			NewList:  func() runtime.Object { return &corev1.SecretList{} },
-			Strategy: strategy.New(typer, true, strategy.Funcs{}),
-			Attrs:    secretAttrs,
+			New:     func() runtime.Object { return &corev1.Secret{} },
+			NewList: func() runtime.Object { return &corev1.SecretList{} },
+			Strategy: strategy.New(typer, true, strategy.Funcs{
+				Validate:       strategy.Validator(validation.ValidateSecret),
+				ValidateUpdate: strategy.UpdateValidator(validation.ValidateSecretUpdate),
+			}),
+			Table: printers.NewSecretTableConvertor(),
+			Attrs: secretAttrs,
 		},
 		{
 			Resource: arcv1.Resource("serviceaccounts"), Singular: "serviceaccount",
-			New:        func() runtime.Object { return &corev1.ServiceAccount{} },
-			NewList:    func() runtime.Object { return &corev1.ServiceAccountList{} },
-			Strategy:   strategy.New(typer, true, strategy.Funcs{}),
+			New:     func() runtime.Object { return &corev1.ServiceAccount{} },
+			NewList: func() runtime.Object { return &corev1.ServiceAccountList{} },
+			Strategy: strategy.New(typer, true, strategy.Funcs{
+				Validate:       strategy.Validator(validation.ValidateServiceAccount),
+				ValidateUpdate: strategy.UpdateValidator(validation.ValidateServiceAccountUpdate),
+			}),
+			Table:      printers.NewServiceAccountTableConvertor(),
 			ShortNames: []string{"sa"},
 		},
 		{
 			Resource: arcv1.Resource("events"), Singular: "event",
-			New:        func() runtime.Object { return &corev1.Event{} },
-			NewList:    func() runtime.Object { return &corev1.EventList{} },
-			Strategy:   strategy.New(typer, true, strategy.Funcs{}),
+			New:     func() runtime.Object { return &corev1.Event{} },
+			NewList: func() runtime.Object { return &corev1.EventList{} },
+			Strategy: strategy.New(typer, true, strategy.Funcs{
+				Validate:       strategy.Validator(validation.ValidateEvent),
+				ValidateUpdate: strategy.UpdateValidator(validation.ValidateEventUpdate),
+			}),
+			Table:      printers.NewEventTableConvertor(),
 			Attrs:      eventAttrs,
 			ShortNames: []string{"ev"},
 		},

@@ -32,6 +32,8 @@ import (
 	"k8s.io/apiserver/pkg/util/dryrun"
 
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/apis/core/validation"
+	"github.com/arcturus-cloud/arcturus/pkg/printers"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/strategy"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 )
@@ -62,6 +64,8 @@ func namespaceAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 
 func newNamespaceStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (*NamespaceStorage, error) {
 	s := strategy.New(typer, false, strategy.Funcs{
+		Validate:       strategy.Validator(validation.ValidateNamespace),
+		ValidateUpdate: strategy.UpdateValidator(validation.ValidateNamespaceUpdate),
 		PrepareForCreate: func(_ context.Context, obj runtime.Object) {
 			ns := obj.(*corev1.Namespace)
 			ns.Status = corev1.NamespaceStatus{Phase: corev1.NamespaceActive}
@@ -81,12 +85,15 @@ func newNamespaceStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptio
 		NewList:    func() runtime.Object { return &corev1.NamespaceList{} },
 		Strategy:   s,
 		Attrs:      namespaceAttrs,
+		Table:      printers.NewNamespaceTableConvertor(),
 		ShortNames: []string{"ns"},
 	}, optsGetter)
 	if err != nil {
 		return nil, err
 	}
 	finalize := strategy.New(typer, false, strategy.Funcs{
+		Validate:       strategy.Validator(validation.ValidateNamespace),
+		ValidateUpdate: strategy.UpdateValidator(validation.ValidateNamespaceUpdate),
 		PrepareForUpdate: func(_ context.Context, obj, old runtime.Object) {
 			ns := obj.(*corev1.Namespace)
 			finalizers := ns.Spec.Finalizers
@@ -96,7 +103,7 @@ func newNamespaceStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptio
 	}).WithStatus("v1")
 	return &NamespaceStorage{
 		Namespace: &NamespaceREST{REST: namespaces},
-		Status:    namespaces.Status(s.StatusStrategy("v1", nil)),
+		Status:    namespaces.Status(s.StatusStrategy("v1", strategy.UpdateValidator(validation.ValidateNamespaceUpdate))),
 		Finalize:  namespaces.Status(finalize),
 	}, nil
 }

@@ -26,13 +26,14 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
 	"k8s.io/apiserver/pkg/util/dryrun"
 
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/apis/core/validation"
+	"github.com/arcturus-cloud/arcturus/pkg/printers"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/strategy"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 )
@@ -73,6 +74,8 @@ type PodStorage struct {
 
 func newPodStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (*PodStorage, error) {
 	s := strategy.New(typer, true, strategy.Funcs{
+		Validate:         strategy.Validator(validation.ValidatePod),
+		ValidateUpdate:   strategy.UpdateValidator(validation.ValidatePodUpdate),
 		PrepareForCreate: podPrepareForCreate,
 	}).WithStatus("v1")
 	pods, err := tenantstore.NewREST(tenantstore.Kind{
@@ -82,6 +85,7 @@ func newPodStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGett
 		NewList:    func() runtime.Object { return &arcv1.PodList{} },
 		Strategy:   s,
 		Attrs:      podAttrs,
+		Table:      printers.NewPodTableConvertor(),
 		ShortNames: []string{"po"},
 		Categories: []string{"all"},
 	}, optsGetter)
@@ -90,7 +94,7 @@ func newPodStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGett
 	}
 	return &PodStorage{
 		Pod:     pods,
-		Status:  pods.Status(s.StatusStrategy("v1", nil)),
+		Status:  pods.Status(s.StatusStrategy("v1", strategy.UpdateValidator(validation.ValidatePodStatusUpdate))),
 		Binding: &BindingREST{pods: pods},
 	}, nil
 }
@@ -128,7 +132,7 @@ func (r *BindingREST) Create(ctx context.Context, name string, obj runtime.Objec
 			return nil, err
 		}
 	}
-	if errs := validateBinding(binding); len(errs) > 0 {
+	if errs := validation.ValidatePodBinding(binding); len(errs) > 0 {
 		return nil, apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Binding").GroupKind(), binding.Name, errs)
 	}
 	key, err := r.pods.KeyFunc(ctx, binding.Name)
@@ -173,16 +177,4 @@ func setPodScheduled(pod *arcv1.Pod) {
 		}
 	}
 	pod.Status.Conditions = append(pod.Status.Conditions, cond)
-}
-
-func validateBinding(b *corev1.Binding) field.ErrorList {
-	var errs field.ErrorList
-	target := field.NewPath("target")
-	if b.Target.Kind != "" && b.Target.Kind != "Node" {
-		errs = append(errs, field.NotSupported(target.Child("kind"), b.Target.Kind, []string{"Node"}))
-	}
-	if b.Target.Name == "" {
-		errs = append(errs, field.Required(target.Child("name"), "the node to bind to"))
-	}
-	return errs
 }

@@ -25,6 +25,8 @@ import (
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 
+	"github.com/arcturus-cloud/arcturus/pkg/apis/rbac/validation"
+	"github.com/arcturus-cloud/arcturus/pkg/printers"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/strategy"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 )
@@ -34,27 +36,43 @@ func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter)
 	kinds := []tenantstore.Kind{
 		{
 			Resource: rbacv1.Resource("roles"), Singular: "role",
-			New:      func() runtime.Object { return &rbacv1.Role{} },
-			NewList:  func() runtime.Object { return &rbacv1.RoleList{} },
-			Strategy: strategy.New(typer, true, strategy.Funcs{}),
+			New:     func() runtime.Object { return &rbacv1.Role{} },
+			NewList: func() runtime.Object { return &rbacv1.RoleList{} },
+			Strategy: strategy.New(typer, true, strategy.Funcs{
+				Validate:       strategy.Validator(validation.ValidateRole),
+				ValidateUpdate: strategy.UpdateValidator(validation.ValidateRoleUpdate),
+			}),
+			Table: printers.NewRoleTableConvertor(),
 		},
 		{
 			Resource: rbacv1.Resource("rolebindings"), Singular: "rolebinding",
-			New:      func() runtime.Object { return &rbacv1.RoleBinding{} },
-			NewList:  func() runtime.Object { return &rbacv1.RoleBindingList{} },
-			Strategy: strategy.New(typer, true, strategy.Funcs{}),
+			New:     func() runtime.Object { return &rbacv1.RoleBinding{} },
+			NewList: func() runtime.Object { return &rbacv1.RoleBindingList{} },
+			Strategy: strategy.New(typer, true, strategy.Funcs{
+				Validate:       strategy.Validator(validation.ValidateRoleBinding),
+				ValidateUpdate: strategy.UpdateValidator(validation.ValidateRoleBindingUpdate),
+			}),
+			Table: printers.NewRoleBindingTableConvertor(),
 		},
 		{
 			Resource: rbacv1.Resource("clusterroles"), Singular: "clusterrole",
-			New:      func() runtime.Object { return &rbacv1.ClusterRole{} },
-			NewList:  func() runtime.Object { return &rbacv1.ClusterRoleList{} },
-			Strategy: strategy.New(typer, false, strategy.Funcs{}),
+			New:     func() runtime.Object { return &rbacv1.ClusterRole{} },
+			NewList: func() runtime.Object { return &rbacv1.ClusterRoleList{} },
+			Strategy: strategy.New(typer, false, strategy.Funcs{
+				Validate:       strategy.Validator(validation.ValidateClusterRole),
+				ValidateUpdate: strategy.UpdateValidator(validation.ValidateClusterRoleUpdate),
+			}),
+			Table: printers.NewClusterRoleTableConvertor(),
 		},
 		{
 			Resource: rbacv1.Resource("clusterrolebindings"), Singular: "clusterrolebinding",
-			New:      func() runtime.Object { return &rbacv1.ClusterRoleBinding{} },
-			NewList:  func() runtime.Object { return &rbacv1.ClusterRoleBindingList{} },
-			Strategy: strategy.New(typer, false, strategy.Funcs{}),
+			New:     func() runtime.Object { return &rbacv1.ClusterRoleBinding{} },
+			NewList: func() runtime.Object { return &rbacv1.ClusterRoleBindingList{} },
+			Strategy: strategy.New(typer, false, strategy.Funcs{
+				Validate:       strategy.Validator(validation.ValidateClusterRoleBinding),
+				ValidateUpdate: strategy.UpdateValidator(validation.ValidateClusterRoleBindingUpdate),
+			}),
+			Table: printers.NewClusterRoleBindingTableConvertor(),
 		},
 	}
 	return tenantstore.NewRESTs(kinds, optsGetter)

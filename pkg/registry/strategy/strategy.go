@@ -21,10 +21,10 @@ package strategy
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 
 	"k8s.io/apimachinery/pkg/api/meta"
-	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -32,19 +32,17 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
-// Funcs are the kind-specific parts of a strategy. Nil functions do nothing.
+// Funcs are the kind-specific parts of a strategy. Validate and
+// ValidateUpdate are required; other nil functions do nothing.
 type Funcs struct {
-	// Validate checks a new object.
-	Validate func(ctx context.Context, obj runtime.Object) field.ErrorList
-	// ValidateUpdate checks an update; object metadata rules are applied
-	// before it.
-	ValidateUpdate func(ctx context.Context, obj, old runtime.Object) field.ErrorList
+	// Validate checks a new object, its metadata included.
+	Validate func(obj runtime.Object) field.ErrorList
+	// ValidateUpdate checks an update, its metadata included.
+	ValidateUpdate func(obj, old runtime.Object) field.ErrorList
 	// PrepareForCreate clears or defaults server-owned fields on create.
 	PrepareForCreate func(ctx context.Context, obj runtime.Object)
 	// PrepareForUpdate carries server-owned fields over from old.
 	PrepareForUpdate func(ctx context.Context, obj, old runtime.Object)
-	// WarningsOnCreate returns warnings for a new object.
-	WarningsOnCreate func(ctx context.Context, obj runtime.Object) []string
 }
 
 // Strategy implements the rest create, update and delete strategies.
@@ -69,12 +67,15 @@ var (
 
 // New returns the strategy of a kind.
 func New(typer runtime.ObjectTyper, namespaced bool, funcs Funcs) *Strategy {
+	if funcs.Validate == nil || funcs.ValidateUpdate == nil {
+		panic("strategy: Validate and ValidateUpdate are required")
+	}
 	return &Strategy{ObjectTyper: typer, NameGenerator: names.SimpleNameGenerator, namespaced: namespaced, funcs: funcs}
 }
 
 // StatusStrategy returns the strategy of the kind's status subresource:
 // updates through it change the status and the metadata, never the spec.
-func (s *Strategy) StatusStrategy(apiVersion string, validateStatus func(ctx context.Context, obj, old runtime.Object) field.ErrorList) *Strategy {
+func (s *Strategy) StatusStrategy(apiVersion string, validateStatus func(obj, old runtime.Object) field.ErrorList) *Strategy {
 	status := *s
 	status.hasStatus = false
 	status.funcs.PrepareForUpdate = func(_ context.Context, obj, old runtime.Object) {
@@ -133,24 +134,11 @@ func (s *Strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object
 	}
 }
 
-func (s *Strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
-	m, err := meta.Accessor(obj)
-	if err != nil {
-		return field.ErrorList{field.InternalError(nil, err)}
-	}
-	errs := apivalidation.ValidateObjectMetaAccessor(m, s.namespaced, apivalidation.NameIsDNSSubdomain, field.NewPath("metadata"))
-	if s.funcs.Validate != nil {
-		errs = append(errs, s.funcs.Validate(ctx, obj)...)
-	}
-	return errs
+func (s *Strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
+	return s.funcs.Validate(obj)
 }
 
-func (s *Strategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string {
-	if s.funcs.WarningsOnCreate != nil {
-		return s.funcs.WarningsOnCreate(ctx, obj)
-	}
-	return nil
-}
+func (s *Strategy) WarningsOnCreate(context.Context, runtime.Object) []string { return nil }
 
 func (s *Strategy) Canonicalize(runtime.Object) {}
 
@@ -158,17 +146,8 @@ func (s *Strategy) AllowCreateOnUpdate(context.Context) bool { return false }
 
 func (s *Strategy) AllowUnconditionalUpdate(context.Context) bool { return true }
 
-func (s *Strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
-	m, err1 := meta.Accessor(obj)
-	o, err2 := meta.Accessor(old)
-	if err1 != nil || err2 != nil {
-		return field.ErrorList{field.InternalError(nil, err1), field.InternalError(nil, err2)}
-	}
-	errs := apivalidation.ValidateObjectMetaAccessorUpdate(m, o, field.NewPath("metadata"))
-	if s.funcs.ValidateUpdate != nil {
-		errs = append(errs, s.funcs.ValidateUpdate(ctx, obj, old)...)
-	}
-	return errs
+func (s *Strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
+	return s.funcs.ValidateUpdate(obj, old)
 }
 
 func (s *Strategy) WarningsOnUpdate(context.Context, runtime.Object, runtime.Object) []string {
@@ -176,3 +155,26 @@ func (s *Strategy) WarningsOnUpdate(context.Context, runtime.Object, runtime.Obj
 }
 
 func (s *Strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set { return s.resetFields }
+
+// Validator adapts a typed validation function.
+func Validator[T runtime.Object](validate func(T) field.ErrorList) func(runtime.Object) field.ErrorList {
+	return func(obj runtime.Object) field.ErrorList {
+		typed, ok := obj.(T)
+		if !ok {
+			return field.ErrorList{field.InternalError(nil, fmt.Errorf("unexpected type %T", obj))}
+		}
+		return validate(typed)
+	}
+}
+
+// UpdateValidator adapts a typed update validation function.
+func UpdateValidator[T runtime.Object](validate func(obj, old T) field.ErrorList) func(obj, old runtime.Object) field.ErrorList {
+	return func(obj, old runtime.Object) field.ErrorList {
+		typed, ok1 := obj.(T)
+		typedOld, ok2 := old.(T)
+		if !ok1 || !ok2 {
+			return field.ErrorList{field.InternalError(nil, fmt.Errorf("unexpected types %T, %T", obj, old))}
+		}
+		return validate(typed, typedOld)
+	}
+}

@@ -25,6 +25,8 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/validation"
+	"github.com/arcturus-cloud/arcturus/pkg/printers"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/strategy"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 )
@@ -32,6 +34,8 @@ import (
 // NewStorage returns the storage of tenants and tenants/status.
 func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
 	s := strategy.New(typer, false, strategy.Funcs{
+		Validate:       strategy.Validator(validation.ValidateTenant),
+		ValidateUpdate: strategy.UpdateValidator(validation.ValidateTenantUpdate),
 		// A tenant is held by a finalizer until its space is empty.
 		PrepareForCreate: func(_ context.Context, obj runtime.Object) {
 			t := obj.(*tenancyv1.Tenant)
@@ -49,12 +53,13 @@ func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter)
 		New:      func() runtime.Object { return &tenancyv1.Tenant{} },
 		NewList:  func() runtime.Object { return &tenancyv1.TenantList{} },
 		Strategy: s, Scope: tenantstore.SystemScoped,
+		Table: printers.NewTenantTableConvertor(),
 	}, optsGetter)
 	if err != nil {
 		return nil, err
 	}
 	return map[string]rest.Storage{
 		"tenants":        tenants,
-		"tenants/status": tenants.Status(s.StatusStrategy("tenancy.arcturus.io/v1", nil)),
+		"tenants/status": tenants.Status(s.StatusStrategy("tenancy.arcturus.io/v1", strategy.UpdateValidator(validation.ValidateTenantUpdate))),
 	}, nil
 }
