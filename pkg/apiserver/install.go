@@ -19,14 +19,18 @@ package apiserver
 import (
 	"fmt"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/registry/authorization"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/coordination"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/core"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/rbac"
@@ -34,47 +38,65 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 )
 
-// installed holds the storage that the server's own machinery reads.
-type installed struct {
-	tenants *tenantstore.REST
+// apiStorage is the storage of every served group, built before the server
+// so that its handler chain and admission can read namespaces and tenants.
+type apiStorage struct {
+	groups     map[string]map[string]rest.Storage // group name → resource → storage
+	namespaces *core.NamespaceREST
+	tenants    *tenantstore.REST
 }
 
-// installAPIs builds the storage of every served group and installs it.
-func installAPIs(s *genericapiserver.GenericAPIServer, optsGetter generic.RESTOptionsGetter) (*installed, error) {
-	coreStorage, err := core.NewStorage(Scheme, optsGetter)
-	if err != nil {
-		return nil, err
+func newAPIStorage(optsGetter generic.RESTOptionsGetter, authz authorizer.Authorizer, rules authorizer.RuleResolver) (*apiStorage, error) {
+	builders := map[string]func(generic.RESTOptionsGetter) (map[string]rest.Storage, error){
+		"": func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) { return core.NewStorage(Scheme, g) },
+		rbacv1.GroupName: func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+			return rbac.NewStorage(Scheme, g)
+		},
+		coordinationv1.GroupName: func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+			return coordination.NewStorage(Scheme, g)
+		},
+		tenancyv1.GroupName: func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+			return tenancy.NewStorage(Scheme, g)
+		},
 	}
-	legacy := genericapiserver.NewDefaultAPIGroupInfo("", Scheme, metav1.ParameterCodec, Codecs)
-	legacy.VersionedResourcesStorageMap["v1"] = coreStorage
-	if err := s.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, &legacy); err != nil {
-		return nil, fmt.Errorf("installing core/v1: %w", err)
-	}
-
-	groups := []struct {
-		group, version string
-		storage        func() (map[string]rest.Storage, error)
-	}{
-		{rbacv1.GroupName, "v1", func() (map[string]rest.Storage, error) { return rbac.NewStorage(Scheme, optsGetter) }},
-		{coordinationv1.GroupName, "v1", func() (map[string]rest.Storage, error) { return coordination.NewStorage(Scheme, optsGetter) }},
-		{tenancyv1.GroupName, "v1", func() (map[string]rest.Storage, error) { return tenancy.NewStorage(Scheme, optsGetter) }},
-	}
-	out := &installed{}
-	var infos []*genericapiserver.APIGroupInfo
-	for _, g := range groups {
-		storage, err := g.storage()
+	s := &apiStorage{groups: map[string]map[string]rest.Storage{}}
+	for group, build := range builders {
+		storage, err := build(optsGetter)
 		if err != nil {
 			return nil, err
 		}
-		if t, ok := storage["tenants"].(*tenantstore.REST); ok {
-			out.tenants = t
+		s.groups[group] = storage
+	}
+	s.groups[authorizationv1.GroupName] = map[string]rest.Storage{
+		"selfsubjectaccessreviews": authorization.NewSelfSubjectAccessReview(authz),
+		"selfsubjectrulesreviews":  authorization.NewSelfSubjectRulesReview(rules),
+	}
+	s.groups[authenticationv1.GroupName] = map[string]rest.Storage{
+		"selfsubjectreviews": authorization.NewSelfSubjectReview(),
+	}
+	s.namespaces = s.groups[""]["namespaces"].(*core.NamespaceREST)
+	s.tenants = s.groups[tenancyv1.GroupName]["tenants"].(*tenantstore.REST)
+	return s, nil
+}
+
+// install serves every group: core/v1 under /api, the rest under /apis.
+func (s *apiStorage) install(server *genericapiserver.GenericAPIServer) error {
+	legacy := genericapiserver.NewDefaultAPIGroupInfo("", Scheme, metav1.ParameterCodec, Codecs)
+	legacy.VersionedResourcesStorageMap["v1"] = s.groups[""]
+	if err := server.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, &legacy); err != nil {
+		return fmt.Errorf("installing core/v1: %w", err)
+	}
+	var infos []*genericapiserver.APIGroupInfo
+	for group, storage := range s.groups {
+		if group == "" {
+			continue
 		}
-		info := genericapiserver.NewDefaultAPIGroupInfo(g.group, Scheme, metav1.ParameterCodec, Codecs)
-		info.VersionedResourcesStorageMap[g.version] = storage
+		info := genericapiserver.NewDefaultAPIGroupInfo(group, Scheme, metav1.ParameterCodec, Codecs)
+		info.VersionedResourcesStorageMap["v1"] = storage
 		infos = append(infos, &info)
 	}
-	if err := s.InstallAPIGroups(infos...); err != nil {
-		return nil, fmt.Errorf("installing API groups: %w", err)
+	if err := server.InstallAPIGroups(infos...); err != nil {
+		return fmt.Errorf("installing API groups: %w", err)
 	}
-	return out, nil
+	return nil
 }

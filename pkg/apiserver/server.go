@@ -19,7 +19,6 @@ package apiserver
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -27,10 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/authorization/union"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
@@ -38,14 +34,17 @@ import (
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
 	storagefactory "k8s.io/apiserver/pkg/storage/storagebackend/factory"
+	"k8s.io/client-go/kubernetes"
 	restclient "k8s.io/client-go/rest"
 	"k8s.io/component-base/compatibility"
 	"k8s.io/klog/v2"
 	openapicommon "k8s.io/kube-openapi/pkg/common"
 
+	"github.com/arcturus-cloud/arcturus/pkg/admission/lifecycle"
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/authentication"
+	rbacauthz "github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
 	"github.com/arcturus-cloud/arcturus/pkg/etcd"
 	"github.com/arcturus-cloud/arcturus/pkg/generated/openapi"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
@@ -64,7 +63,11 @@ type Server struct {
 	loopback *restclient.Config
 	// storageConfig is kept for the etcd health checks.
 	storageConfig storagebackend.Config
+	rbacSource    *rbacauthz.CachedSource
 }
+
+// maxObjectBytes is the largest request body, as etcd's value limit.
+const maxObjectBytes = 3 * 1024 * 1024 / 2
 
 // New prepares a server: it creates the CA and certificates on first start,
 // starts embedded etcd unless external servers are given, and builds the
@@ -136,23 +139,33 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 		return fmt.Errorf("authentication: %w", err)
 	}
 	config.Authentication.Authenticator = authn
-	config.Authorization.Authorizer = tenancy.NewAuthorizer(authorizer.AuthorizerFunc(
-		func(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
-			return authorizer.DecisionNoOpinion, "", nil
-		}))
+
+	// Authorization: the tenant guard, then system masters, then what every
+	// authenticated identity may do, then the RBAC of the identity's tenant.
+	rbacClient, err := kubernetes.NewForConfig(tenancy.ConfigFor(config.LoopbackClientConfig, tenancy.Wildcard))
+	if err != nil {
+		return fmt.Errorf("RBAC cache client: %w", err)
+	}
+	s.rbacSource = rbacauthz.NewCachedSource(rbacauthz.ListerWatchersFor(rbacClient))
+	rbacAuthorizer, baseline := rbacauthz.New(s.rbacSource), rbacauthz.NewBaseline()
+	chain, err := union.New(
+		union.NamedAuthorizer{AuthorizerName: "baseline", Authorizer: baseline},
+		union.NamedAuthorizer{AuthorizerName: "rbac", Authorizer: rbacAuthorizer},
+	)
+	if err != nil {
+		return fmt.Errorf("authorization chain: %w", err)
+	}
+	authz := tenancy.NewAuthorizer(chain)
+	config.Authorization.Authorizer = authz
 
 	namer := openapinamer.NewDefinitionNamer(Scheme)
 	config.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openAPIDefinitions, namer)
 	config.OpenAPIConfig.Info.Title = "Arcturus"
 	config.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openAPIDefinitions, namer)
 	config.OpenAPIV3Config.Info.Title = "Arcturus"
-
-	tenants := &tenantLookup{}
-	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
-		h := tenancy.WithTenantExistence(apiHandler, tenants.lookup, c.Serializer)
-		h = genericapiserver.DefaultBuildHandlerChain(h, c)
-		return tenancy.WithTenantPath(h, c.Serializer)
-	}
+	// etcd refuses values over 1.5 MiB; refusing larger bodies up front
+	// answers 413 instead of an opaque storage error.
+	config.MaxRequestBodyBytes = maxObjectBytes
 	config.ShutdownDelayDuration = o.ShutdownDelay
 
 	s.storageConfig = *storagebackend.NewDefaultConfig(o.EtcdPrefix, nil)
@@ -166,20 +179,52 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 		},
 	}
 	config.RESTOptionsGetter = optsGetter
+	storage, err := newAPIStorage(optsGetter, authz, union.NewRuleResolvers(baseline, rbacAuthorizer))
+	if err != nil {
+		return err
+	}
+	config.AdmissionControl = lifecycle.New(storage.namespaces, storage.lookupTenant)
+	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
+		h := tenancy.WithTenantExistence(apiHandler, storage.lookupTenant, c.Serializer)
+		h = genericapiserver.DefaultBuildHandlerChain(h, c)
+		return tenancy.WithTenantPath(h, c.Serializer)
+	}
 
 	s.generic, err = config.Complete(nil).New("arcturus-apiserver", genericapiserver.NewEmptyDelegate())
 	if err != nil {
 		return fmt.Errorf("building API server: %w", err)
 	}
-	groups, err := installAPIs(s.generic, optsGetter)
-	if err != nil {
+	if err := storage.install(s.generic); err != nil {
 		return err
 	}
-	tenants.storage = groups.tenants
-	return s.addHealthChecks()
+	if err := s.addPostStartHooks(); err != nil {
+		return err
+	}
+	return nil
 }
 
-func (s *Server) addHealthChecks() error {
+// addPostStartHooks starts what needs the server serving: the RBAC cache
+// (read through the server itself), the system tenant, and the etcd checks.
+func (s *Server) addPostStartHooks() error {
+	if err := s.generic.AddPostStartHook("rbac-cache", func(ctx genericapiserver.PostStartHookContext) error {
+		go s.rbacSource.Run(ctx)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := s.generic.AddReadyzChecks(healthz.NamedCheck("rbac-cache", func(*http.Request) error {
+		if !s.rbacSource.HasSynced() {
+			return fmt.Errorf("RBAC cache not synced")
+		}
+		return nil
+	})); err != nil {
+		return err
+	}
+	if err := s.generic.AddPostStartHook("system-tenant", func(ctx genericapiserver.PostStartHookContext) error {
+		return ensureSystemTenant(ctx, ctx.LoopbackClientConfig)
+	}); err != nil {
+		return err
+	}
 	stop := make(chan struct{})
 	s.generic.AddPreShutdownHookOrDie("stop-etcd-checks", func() error { close(stop); return nil })
 	health, err := storagefactory.CreateHealthCheck(s.storageConfig, stop)
@@ -264,32 +309,4 @@ func (s *Server) writeAdminKubeconfig() error {
 	}
 	klog.InfoS("Wrote admin kubeconfig", "path", path)
 	return nil
-}
-
-// tenantLookup answers whether a tenant exists from the tenants storage,
-// which is built after the handler chain that needs it.
-type tenantLookup struct {
-	storage interface {
-		Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error)
-	}
-}
-
-func (l *tenantLookup) lookup(ctx context.Context, name tenancy.Name) (exists, terminating bool, err error) {
-	if l.storage == nil {
-		return false, false, errors.New("tenant storage is not ready")
-	}
-	ctx = tenancy.WithTenant(ctx, tenancy.System)
-	// The watch cache answers almost always; a tenant created a moment ago
-	// may only be in etcd.
-	for _, rv := range []string{"0", ""} {
-		obj, err := l.storage.Get(ctx, string(name), &metav1.GetOptions{ResourceVersion: rv})
-		if err == nil {
-			t := obj.(*tenancyv1.Tenant)
-			return true, t.DeletionTimestamp != nil || t.Status.Phase == tenancyv1.TenantTerminating, nil
-		}
-		if !apierrors.IsNotFound(err) {
-			return false, false, err
-		}
-	}
-	return false, false, nil
 }

@@ -24,12 +24,11 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
@@ -76,11 +75,7 @@ func tenancyClient(kubeconfig string) (*rest.RESTClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading kubeconfig %s: %w", kubeconfig, err)
 	}
-	cfg.GroupVersion = &tenancyv1.SchemeGroupVersion
-	cfg.APIPath = "/apis"
-	cfg.NegotiatedSerializer = apiserver.Codecs.WithoutConversion()
-	cfg.ContentType = runtime.ContentTypeJSON
-	return rest.RESTClientFor(cfg)
+	return apiserver.TenancyClient(cfg)
 }
 
 func newKubeconfigCommand() *cobra.Command {

@@ -1,0 +1,85 @@
+/*
+Copyright 2026 The Arcturus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+
+	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
+)
+
+// ensureSystemTenant creates the Tenant object of the system tenant, so that
+// it is listed like any other and its space is bootstrapped the same way.
+func ensureSystemTenant(ctx context.Context, loopback *rest.Config) error {
+	client, err := TenancyClient(loopback)
+	if err != nil {
+		return err
+	}
+	system := &tenancyv1.Tenant{
+		ObjectMeta: metav1.ObjectMeta{Name: string(tenancy.System)},
+		Spec:       tenancyv1.TenantSpec{DisplayName: "System"},
+	}
+	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		err := client.Post().Resource("tenants").Body(system).Do(ctx).Error()
+		if err == nil || apierrors.IsAlreadyExists(err) {
+			return true, nil
+		}
+		// The server may not serve the group yet.
+		return false, nil
+	})
+}
+
+// TenancyClient returns a REST client for tenancy.arcturus.io/v1.
+func TenancyClient(config *rest.Config) (*rest.RESTClient, error) {
+	cfg := rest.CopyConfig(config)
+	cfg.GroupVersion = &tenancyv1.SchemeGroupVersion
+	cfg.APIPath = "/apis"
+	cfg.NegotiatedSerializer = Codecs.WithoutConversion()
+	cfg.ContentType = runtime.ContentTypeJSON
+	client, err := rest.RESTClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("tenancy client: %w", err)
+	}
+	return client, nil
+}
+
+// lookupTenant tells whether a tenant exists and is terminating. The watch
+// cache answers almost always; a tenant created a moment ago may only be in
+// etcd.
+func (s *apiStorage) lookupTenant(ctx context.Context, name tenancy.Name) (exists, terminating bool, err error) {
+	ctx = tenancy.WithTenant(ctx, tenancy.System)
+	for _, rv := range []string{"0", ""} {
+		obj, err := s.tenants.Get(ctx, string(name), &metav1.GetOptions{ResourceVersion: rv})
+		if err == nil {
+			t := obj.(*tenancyv1.Tenant)
+			return true, t.DeletionTimestamp != nil || t.Status.Phase == tenancyv1.TenantTerminating, nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return false, false, err
+		}
+	}
+	return false, false, nil
+}
