@@ -111,10 +111,8 @@ func (l *Lifecycle) tenantTerminating(ctx context.Context, t tenancy.Name) (bool
 // namespace reads from the watch cache first; a namespace created a moment
 // ago may be only in etcd.
 func (l *Lifecycle) namespace(ctx context.Context, name string) (*corev1.Namespace, error) {
-	var err error
 	for _, rv := range []string{"0", ""} {
-		var obj runtime.Object
-		obj, err = l.namespaces.Get(ctx, name, &metav1.GetOptions{ResourceVersion: rv})
+		obj, err := l.namespaces.Get(ctx, name, &metav1.GetOptions{ResourceVersion: rv})
 		if err == nil {
 			return obj.(*corev1.Namespace), nil
 		}
@@ -122,5 +120,7 @@ func (l *Lifecycle) namespace(ctx context.Context, name string) (*corev1.Namespa
 			return nil, apierrors.NewInternalError(fmt.Errorf("looking up namespace %s: %w", name, err))
 		}
 	}
-	return nil, err
+	// The storage names the request's resource in its error; the missing
+	// object is the namespace.
+	return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
 }
