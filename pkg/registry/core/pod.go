@@ -83,7 +83,7 @@ func newPodStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGett
 		Singular:   "pod",
 		New:        func() runtime.Object { return &arcv1.Pod{} },
 		NewList:    func() runtime.Object { return &arcv1.PodList{} },
-		Strategy:   s,
+		Strategy:   podStrategy{s},
 		Attrs:      podAttrs,
 		Table:      printers.NewPodTableConvertor(),
 		ShortNames: []string{"po"},
@@ -177,4 +177,36 @@ func setPodScheduled(pod *arcv1.Pod) {
 		}
 	}
 	pod.Status.Conditions = append(pod.Status.Conditions, cond)
+}
+
+// podStrategy deletes pods gracefully, as Kubernetes does: a pod running on
+// a node is marked for deletion and given its grace period to stop, and the
+// node's agent deletes it for good.
+type podStrategy struct {
+	*strategy.Strategy
+}
+
+var _ rest.RESTGracefulDeleteStrategy = podStrategy{}
+
+func (podStrategy) CheckGracefulDelete(_ context.Context, obj runtime.Object, options *metav1.DeleteOptions) bool {
+	if options == nil {
+		return false
+	}
+	pod := obj.(*arcv1.Pod)
+	var period int64
+	switch {
+	case options.GracePeriodSeconds != nil:
+		period = *options.GracePeriodSeconds
+	case pod.Spec.TerminationGracePeriodSeconds != nil:
+		period = *pod.Spec.TerminationGracePeriodSeconds
+	}
+	// Nothing runs an unscheduled or finished pod: delete it at once.
+	if pod.Spec.NodeName == "" || pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded {
+		period = 0
+	}
+	if period < 0 {
+		period = 1
+	}
+	options.GracePeriodSeconds = &period
+	return true
 }
