@@ -28,6 +28,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -66,20 +67,15 @@ func TenancyClient(config *rest.Config) (*rest.RESTClient, error) {
 	return client, nil
 }
 
-// lookupTenant tells whether a tenant exists and is terminating. The watch
-// cache answers almost always; a tenant created a moment ago may only be in
-// etcd.
+// lookupTenant tells whether a tenant exists and is terminating.
 func (s *apiStorage) lookupTenant(ctx context.Context, name tenancy.Name) (exists, terminating bool, err error) {
-	ctx = tenancy.WithTenant(ctx, tenancy.System)
-	for _, rv := range []string{"0", ""} {
-		obj, err := s.tenants.Get(ctx, string(name), &metav1.GetOptions{ResourceVersion: rv})
-		if err == nil {
-			t := obj.(*tenancyv1.Tenant)
-			return true, t.DeletionTimestamp != nil || t.Status.Phase == tenancyv1.TenantTerminating, nil
-		}
-		if !apierrors.IsNotFound(err) {
-			return false, false, err
-		}
+	obj, err := tenantstore.GetCachedOrLive(tenancy.WithTenant(ctx, tenancy.System), s.tenants, string(name))
+	if apierrors.IsNotFound(err) {
+		return false, false, nil
 	}
-	return false, false, nil
+	if err != nil {
+		return false, false, err
+	}
+	t := obj.(*tenancyv1.Tenant)
+	return true, t.DeletionTimestamp != nil || t.Status.Phase == tenancyv1.TenantTerminating, nil
 }

@@ -17,14 +17,17 @@ limitations under the License.
 package apiserver
 
 import (
+	"context"
 	"fmt"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -41,14 +44,17 @@ import (
 // apiStorage is the storage of every served group, built before the server
 // so that its handler chain and admission can read namespaces and tenants.
 type apiStorage struct {
-	groups     map[string]map[string]rest.Storage // group name → resource → storage
-	namespaces *core.NamespaceREST
-	tenants    *tenantstore.REST
+	groups          map[string]map[string]rest.Storage // group name → resource → storage
+	namespaces      *core.NamespaceREST
+	tenants         *tenantstore.REST
+	serviceAccounts *tenantstore.REST
 }
 
-func newAPIStorage(optsGetter generic.RESTOptionsGetter, authz authorizer.Authorizer, rules authorizer.RuleResolver) (*apiStorage, error) {
+func newAPIStorage(optsGetter generic.RESTOptionsGetter, tokens core.TokenIssuer, authz authorizer.Authorizer, rules authorizer.RuleResolver) (*apiStorage, error) {
 	builders := map[string]func(generic.RESTOptionsGetter) (map[string]rest.Storage, error){
-		"": func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) { return core.NewStorage(Scheme, g) },
+		"": func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+			return core.NewStorage(Scheme, g, tokens)
+		},
 		rbacv1.GroupName: func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
 			return rbac.NewStorage(Scheme, g)
 		},
@@ -76,7 +82,17 @@ func newAPIStorage(optsGetter generic.RESTOptionsGetter, authz authorizer.Author
 	}
 	s.namespaces = s.groups[""]["namespaces"].(*core.NamespaceREST)
 	s.tenants = s.groups[tenancyv1.GroupName]["tenants"].(*tenantstore.REST)
+	s.serviceAccounts = s.groups[""]["serviceaccounts"].(*tenantstore.REST)
 	return s, nil
+}
+
+// serviceAccount reads a service account of the tenant of ctx.
+func (s *apiStorage) serviceAccount(ctx context.Context, namespace, name string) (*corev1.ServiceAccount, error) {
+	obj, err := tenantstore.GetCachedOrLive(genericapirequest.WithNamespace(ctx, namespace), s.serviceAccounts, name)
+	if err != nil {
+		return nil, err
+	}
+	return obj.(*corev1.ServiceAccount), nil
 }
 
 // install serves every group: core/v1 under /api, the rest under /apis.

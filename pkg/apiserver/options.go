@@ -49,6 +49,8 @@ type Options struct {
 	EmbeddedEtcdPeerPort   int
 	// TokenFile holds static bearer tokens.
 	TokenFile string
+	// ServiceAccountIssuer is the iss claim of service account tokens.
+	ServiceAccountIssuer string
 	// WatchCache serves lists and watches from memory.
 	WatchCache bool
 	// ShutdownDelay keeps serving after SIGTERM so load balancers notice.
@@ -64,6 +66,7 @@ func NewOptions() *Options {
 		EtcdPrefix:             "/registry",
 		EmbeddedEtcdClientPort: 2379,
 		EmbeddedEtcdPeerPort:   2380,
+		ServiceAccountIssuer:   "https://arcturus.local",
 		WatchCache:             true,
 	}
 }
@@ -90,6 +93,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.EmbeddedEtcdClientPort, "embedded-etcd-client-port", o.EmbeddedEtcdClientPort, "Loopback client port of the embedded etcd.")
 	fs.IntVar(&o.EmbeddedEtcdPeerPort, "embedded-etcd-peer-port", o.EmbeddedEtcdPeerPort, "Loopback peer port of the embedded etcd.")
 	fs.StringVar(&o.TokenFile, "token-auth-file", o.TokenFile, "CSV file of bearer tokens: token,user,uid,\"group1,group2\",tenant.")
+	fs.StringVar(&o.ServiceAccountIssuer, "service-account-issuer", o.ServiceAccountIssuer, "Issuer (iss claim) of service account tokens.")
 	fs.BoolVar(&o.WatchCache, "watch-cache", o.WatchCache, "Serve lists and watches from an in-memory cache.")
 	fs.DurationVar(&o.ShutdownDelay, "shutdown-delay-duration", o.ShutdownDelay, "Time to keep serving after SIGTERM before shutting down.")
 }

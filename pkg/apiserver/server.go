@@ -48,6 +48,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/etcd"
 	"github.com/arcturus-cloud/arcturus/pkg/generated/openapi"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
+	"github.com/arcturus-cloud/arcturus/pkg/serviceaccount"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -128,18 +129,6 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 	config.SecureServing.ClientCA = clientCA
 	s.loopback = config.LoopbackClientConfig
 
-	roots := x509.NewCertPool()
-	roots.AddCert(s.ca.Cert)
-	authn, err := authentication.New(authentication.Config{
-		ClientCAs:     roots,
-		TokenFile:     o.TokenFile,
-		LoopbackToken: config.LoopbackClientConfig.BearerToken,
-	})
-	if err != nil {
-		return fmt.Errorf("authentication: %w", err)
-	}
-	config.Authentication.Authenticator = authn
-
 	// Authorization: the tenant guard, then system masters, then what every
 	// authenticated identity may do, then the RBAC of the identity's tenant.
 	rbacClient, err := kubernetes.NewForConfig(tenancy.ConfigFor(config.LoopbackClientConfig, tenancy.Wildcard))
@@ -179,10 +168,26 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 		},
 	}
 	config.RESTOptionsGetter = optsGetter
-	storage, err := newAPIStorage(optsGetter, authz, union.NewRuleResolvers(baseline, rbacAuthorizer))
+	saKeys, err := serviceaccount.LoadOrCreateKeys(filepath.Join(o.tlsDir(), "service-account.key"), o.ServiceAccountIssuer)
 	if err != nil {
 		return err
 	}
+	storage, err := newAPIStorage(optsGetter, saKeys, authz, union.NewRuleResolvers(baseline, rbacAuthorizer))
+	if err != nil {
+		return err
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(s.ca.Cert)
+	authn, err := authentication.New(authentication.Config{
+		ClientCAs:            roots,
+		TokenFile:            o.TokenFile,
+		LoopbackToken:        config.LoopbackClientConfig.BearerToken,
+		ServiceAccountTokens: serviceaccount.NewAuthenticator(saKeys, storage.serviceAccount),
+	})
+	if err != nil {
+		return fmt.Errorf("authentication: %w", err)
+	}
+	config.Authentication.Authenticator = authn
 	config.AdmissionControl = lifecycle.New(storage.namespaces, storage.lookupTenant)
 	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
 		h := tenancy.WithTenantExistence(apiHandler, storage.lookupTenant, c.Serializer)

@@ -50,6 +50,8 @@ type Config struct {
 	// LoopbackToken authenticates the server's own clients as a system
 	// master.
 	LoopbackToken string
+	// ServiceAccountTokens verifies service account tokens.
+	ServiceAccountTokens authenticator.Token
 }
 
 // New returns the request authenticator for cfg. Anonymous requests are not
@@ -76,6 +78,9 @@ func New(cfg Config) (authenticator.Request, error) {
 	}
 	if len(tokens) > 0 {
 		chain = append(chain, bearertoken.New(tokenfile.New(tokens)))
+	}
+	if cfg.ServiceAccountTokens != nil {
+		chain = append(chain, bearertoken.New(cfg.ServiceAccountTokens))
 	}
 	if len(chain) == 0 {
 		return nil, errors.New("no authentication method configured")

@@ -26,9 +26,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/registry/rest"
 
+	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -40,23 +41,18 @@ var immortalNamespaces = map[string]bool{
 	metav1.NamespaceDefault: true, metav1.NamespaceSystem: true, metav1.NamespacePublic: true,
 }
 
-// Getter reads one object in the tenant of ctx.
-type Getter interface {
-	Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error)
-}
-
 // Lifecycle refuses new objects in missing or terminating namespaces and
 // tenants, and deletion of the namespaces every tenant keeps.
 type Lifecycle struct {
 	*admission.Handler
-	namespaces Getter
+	namespaces rest.Getter
 	tenants    tenancy.Lookup
 }
 
 var _ admission.ValidationInterface = &Lifecycle{}
 
 // New returns the plugin; namespaces reads the namespaces of a request's tenant.
-func New(namespaces Getter, tenants tenancy.Lookup) *Lifecycle {
+func New(namespaces rest.Getter, tenants tenancy.Lookup) *Lifecycle {
 	return &Lifecycle{
 		Handler:    admission.NewHandler(admission.Create, admission.Delete),
 		namespaces: namespaces,
@@ -108,19 +104,15 @@ func (l *Lifecycle) tenantTerminating(ctx context.Context, t tenancy.Name) (bool
 	return terminating, nil
 }
 
-// namespace reads from the watch cache first; a namespace created a moment
-// ago may be only in etcd.
 func (l *Lifecycle) namespace(ctx context.Context, name string) (*corev1.Namespace, error) {
-	for _, rv := range []string{"0", ""} {
-		obj, err := l.namespaces.Get(ctx, name, &metav1.GetOptions{ResourceVersion: rv})
-		if err == nil {
-			return obj.(*corev1.Namespace), nil
-		}
-		if !apierrors.IsNotFound(err) {
-			return nil, apierrors.NewInternalError(fmt.Errorf("looking up namespace %s: %w", name, err))
-		}
+	obj, err := tenantstore.GetCachedOrLive(ctx, l.namespaces, name)
+	if apierrors.IsNotFound(err) {
+		// The storage names the request's resource in its error; the
+		// missing object is the namespace.
+		return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
 	}
-	// The storage names the request's resource in its error; the missing
-	// object is the namespace.
-	return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
+	if err != nil {
+		return nil, apierrors.NewInternalError(fmt.Errorf("looking up namespace %s: %w", name, err))
+	}
+	return obj.(*corev1.Namespace), nil
 }

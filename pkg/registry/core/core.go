@@ -37,7 +37,7 @@ import (
 
 // NewStorage returns the storage of every core/v1 resource, keyed by the
 // resource path the API installs it under.
-func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter, tokens TokenIssuer) (map[string]rest.Storage, error) {
 	pods, err := newPodStorage(typer, optsGetter)
 	if err != nil {
 		return nil, err
@@ -126,6 +126,7 @@ func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter)
 	for resource, s := range rests {
 		storage[resource] = s
 	}
+	storage["serviceaccounts/token"] = &TokenREST{serviceAccounts: rests["serviceaccounts"].(rest.Getter), issuer: tokens}
 	return storage, nil
 }
 

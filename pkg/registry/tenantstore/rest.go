@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
@@ -152,4 +153,15 @@ func NewRESTs(kinds []Kind, optsGetter generic.RESTOptionsGetter) (map[string]re
 		out[k.Resource.Resource] = s
 	}
 	return out, nil
+}
+
+// GetCachedOrLive reads an object from the watch cache, and from etcd when
+// the cache does not have it: an object created a moment ago may not have
+// reached the cache yet.
+func GetCachedOrLive(ctx context.Context, getter rest.Getter, name string) (runtime.Object, error) {
+	obj, err := getter.Get(ctx, name, &metav1.GetOptions{ResourceVersion: "0"})
+	if apierrors.IsNotFound(err) {
+		return getter.Get(ctx, name, &metav1.GetOptions{})
+	}
+	return obj, err
 }
