@@ -20,6 +20,7 @@ package core
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -114,8 +115,10 @@ func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter,
 				Validate:       strategy.Validator(validation.ValidateEvent),
 				ValidateUpdate: strategy.UpdateValidator(validation.ValidateEventUpdate),
 			}),
-			Table:      printers.NewEventTableConvertor(),
-			Attrs:      eventAttrs,
+			Table: printers.NewEventTableConvertor(),
+			Attrs: eventAttrs,
+			// Events are a recent history, as in Kubernetes.
+			TTL:        time.Hour,
 			ShortNames: []string{"ev"},
 		},
 	}

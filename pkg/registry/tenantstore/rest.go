@@ -19,6 +19,7 @@ package tenantstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,6 +54,8 @@ type Kind struct {
 	Table      rest.TableConvertor
 	ShortNames []string
 	Categories []string
+	// TTL, when set, expires objects that long after their last write.
+	TTL time.Duration
 }
 
 // REST is a registry store plus the discovery facts kubectl relies on.
@@ -88,6 +91,10 @@ func NewREST(k Kind, optsGetter generic.RESTOptionsGetter) (*REST, error) {
 	}
 	if rs, ok := k.Strategy.(rest.ResetFieldsStrategy); ok {
 		store.ResetFieldsStrategy = rs
+	}
+	if k.TTL > 0 {
+		seconds := uint64(k.TTL.Seconds())
+		store.TTLFunc = func(runtime.Object, uint64, bool) (uint64, error) { return seconds, nil }
 	}
 	if err := Complete(store, k.Scope, &generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: k.Attrs}); err != nil {
 		return nil, fmt.Errorf("building storage for %s: %w", k.Resource, err)
