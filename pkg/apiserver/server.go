@@ -113,6 +113,7 @@ func New(ctx context.Context, o *Options) (*Server, error) {
 func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) error {
 	o := s.options
 	config := genericapiserver.NewConfig(Codecs)
+	config.Serializer = servedSerializer
 	config.EffectiveVersion = compatibility.NewEffectiveVersionFromString(KubernetesVersion, "", "")
 
 	serving := genericoptions.NewSecureServingOptions()
