@@ -20,14 +20,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -45,9 +42,7 @@ const TenantReadyTimeout = 30 * time.Second
 // ConfigFor returns a copy of cfg that addresses tenant explicitly: its
 // requests go to /tenants/<tenant>/... Tenant "*" addresses every tenant.
 func ConfigFor(cfg *rest.Config, tenant string) *rest.Config {
-	c := rest.CopyConfig(cfg)
-	c.Host = strings.TrimSuffix(c.Host, "/") + tenancy.PathPrefix + tenant
-	return c
+	return tenancy.ConfigFor(cfg, tenancy.Name(tenant))
 }
 
 // Dynamic returns a dynamic client for cfg.
@@ -105,17 +100,26 @@ func (s *Server) CreateTenant(t testing.TB, name string) {
 	if _, err := tenants.Create(ctx, tenant, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("creating tenant %s: %v", name, err)
 	}
-	namespaces := Clientset(t, ConfigFor(admin, name)).CoreV1().Namespaces()
-	var lastErr error
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, TenantReadyTimeout, true, func(ctx context.Context) (bool, error) {
-		_, lastErr = namespaces.Get(ctx, metav1.NamespaceDefault, metav1.GetOptions{})
-		if apierrors.IsNotFound(lastErr) {
-			return false, nil
-		}
-		return lastErr == nil, lastErr
+	waitForDefaultNamespace(t, ConfigFor(admin, name), "tenant "+name+" has its default namespace")
+}
+
+// TenantAdmin returns the configuration of user, an admin of tenant (a
+// member of tenancy.AdminsGroup), once the tenant's RBAC lets it read the
+// tenant's default namespace: the server learns of new RBAC objects through
+// a cache, a moment after they are written.
+func (s *Server) TenantAdmin(t testing.TB, tenant, user string) *rest.Config {
+	t.Helper()
+	cfg := s.TenantConfig(tenant, user, tenancy.AdminsGroup)
+	waitForDefaultNamespace(t, cfg, "admin "+user+" of tenant "+tenant+" may read its default namespace")
+	return cfg
+}
+
+// waitForDefaultNamespace waits until cfg can read the default namespace.
+func waitForDefaultNamespace(t testing.TB, cfg *rest.Config, what string) {
+	t.Helper()
+	namespaces := Clientset(t, cfg).CoreV1().Namespaces()
+	Eventually(t, TenantReadyTimeout, what, func(ctx context.Context) error {
+		_, err := namespaces.Get(ctx, metav1.NamespaceDefault, metav1.GetOptions{})
+		return err
 	})
-	if err != nil {
-		t.Fatalf("tenant %s: namespace %q not created by the tenant controller within %v: %v (last get: %v)",
-			name, metav1.NamespaceDefault, TenantReadyTimeout, err, lastErr)
-	}
 }

@@ -111,15 +111,18 @@ func (s *Server) waitReady(t testing.TB) {
 	t.Helper()
 	client := kubernetes.NewForConfigOrDie(s.AdminConfig()).Discovery().RESTClient()
 	var lastErr error
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, ReadyTimeout, true,
+	err := wait.PollUntilContextTimeout(context.Background(), PollInterval, ReadyTimeout, true,
 		func(ctx context.Context) (bool, error) {
 			select {
 			case <-s.done:
 				return false, errors.New("server stopped before becoming ready")
 			default:
 			}
-			_, lastErr = client.Get().AbsPath("/readyz").DoRaw(ctx)
-			return lastErr == nil, nil
+			_, err := client.Get().AbsPath("/readyz").DoRaw(ctx)
+			if ctx.Err() == nil {
+				lastErr = err
+			}
+			return err == nil, nil
 		})
 	if err != nil {
 		t.Fatalf("API server at %s not ready: %v (last /readyz error: %v, run error: %v)", s.URL(), err, lastErr, s.runErr)
@@ -179,6 +182,9 @@ func (s *Server) ClientConfig(id pki.ClientIdentity) *rest.Config {
 	}
 	return &rest.Config{
 		Host: s.URL(),
+		// Tests send bursts of requests; client-side throttling would only
+		// slow them down.
+		QPS: -1,
 		TLSClientConfig: rest.TLSClientConfig{
 			CAData: s.CA().CertPEM, CertData: certPEM, KeyData: keyPEM,
 		},

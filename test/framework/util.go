@@ -17,10 +17,17 @@ limitations under the License.
 package framework
 
 import (
+	"context"
 	"net"
 	"os"
 	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
+
+// PollInterval is how often Eventually tries.
+const PollInterval = 100 * time.Millisecond
 
 // FreePorts returns n distinct loopback TCP ports that were free a moment
 // ago. All are held open until all are chosen, so they differ.
@@ -56,4 +63,22 @@ func TempDir(t testing.TB, pattern string) string {
 		}
 	})
 	return dir
+}
+
+// Eventually calls condition until it returns nil, and fails the test with
+// condition's last error if that does not happen within timeout.
+func Eventually(t testing.TB, timeout time.Duration, what string, condition func(ctx context.Context) error) {
+	t.Helper()
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), PollInterval, timeout, true, func(ctx context.Context) (bool, error) {
+		err := condition(ctx)
+		// An error of the poll's own deadline says nothing about the condition.
+		if ctx.Err() == nil {
+			last = err
+		}
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("%s: not within %v: %v", what, timeout, last)
+	}
 }
