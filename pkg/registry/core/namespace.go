@@ -22,6 +22,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -91,6 +92,11 @@ func newNamespaceStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptio
 	if err != nil {
 		return nil, err
 	}
+	// Set before the subresources copy the store, so that a status or
+	// finalize update deletes a namespace only once spec.finalizers are gone
+	// too: the default check looks at metadata.finalizers alone and would
+	// remove a Terminating namespace at its first status update.
+	namespaces.ShouldDeleteDuringUpdate = shouldDeleteNamespaceDuringUpdate
 	finalize := strategy.New(typer, false, strategy.Funcs{
 		Validate:       strategy.Validator(validation.ValidateNamespace),
 		ValidateUpdate: strategy.UpdateValidator(validation.ValidateNamespaceUpdate),
@@ -108,6 +114,13 @@ func newNamespaceStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptio
 	}, nil
 }
 
+// shouldDeleteNamespaceDuringUpdate adds spec.finalizers to the store's
+// default rule (deletion requested and metadata.finalizers empty).
+func shouldDeleteNamespaceDuringUpdate(_ context.Context, _ string, obj, _ runtime.Object) bool {
+	ns, ok := obj.(*corev1.Namespace)
+	return ok && len(ns.Spec.Finalizers) == 0
+}
+
 func hasFinalizer(ns *corev1.Namespace, f corev1.FinalizerName) bool {
 	for _, x := range ns.Spec.Finalizers {
 		if x == f {
@@ -117,7 +130,10 @@ func hasFinalizer(ns *corev1.Namespace, f corev1.FinalizerName) bool {
 	return false
 }
 
-var _ rest.GracefulDeleter = &NamespaceREST{}
+var (
+	_ rest.GracefulDeleter   = &NamespaceREST{}
+	_ rest.CollectionDeleter = &NamespaceREST{}
+)
 
 // Delete marks a namespace Terminating while spec.finalizers remain, and
 // deletes it once they are gone.
@@ -182,4 +198,26 @@ func appendOnce(list []string, s string) []string {
 		}
 	}
 	return append(list, s)
+}
+
+// DeleteCollection deletes each listed namespace through Delete. The store's
+// own DeleteCollection would remove namespaces from storage directly,
+// skipping Terminating and leaving their contents behind.
+func (r *NamespaceREST) DeleteCollection(ctx context.Context, deleteValidation rest.ValidateObjectFunc, options *metav1.DeleteOptions, listOptions *metainternalversion.ListOptions) (runtime.Object, error) {
+	obj, err := r.List(ctx, listOptions)
+	if err != nil {
+		return nil, err
+	}
+	list := obj.(*corev1.NamespaceList)
+	for i := range list.Items {
+		// Delete may change the options it is given.
+		var opts *metav1.DeleteOptions
+		if options != nil {
+			opts = options.DeepCopy()
+		}
+		if _, _, err := r.Delete(ctx, list.Items[i].Name, deleteValidation, opts); err != nil && !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	return list, nil
 }

@@ -1,0 +1,209 @@
+/*
+Copyright 2026 The Arcturus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package runner runs a reconcile loop: a reflector lists and watches one
+// resource, every object it sees queues a key, and workers reconcile keys
+// until the context ends.
+//
+// It does not use shared informers because they key objects by
+// namespace/name, under which same-named objects of two tenants collide when
+// a controller watches every tenant (/tenants/*). Here the caller chooses the
+// key, and reconcilers read the live object by it.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+)
+
+// ErrWaiting marks a reconcile that is not done yet because something it
+// waits for (objects being deleted) is still there. The key is retried with
+// back-off like any failure, but logged quietly.
+var ErrWaiting = errors.New("waiting")
+
+// maxRetryDelay caps the back-off: a tenant or namespace that waits for
+// content to go away is looked at again at least this often.
+const maxRetryDelay = 30 * time.Second
+
+// Config describes one controller.
+type Config struct {
+	// Name names the queue, the reflector and the logger.
+	Name string
+	// ListerWatcher and ObjectType are what the reflector lists and watches.
+	ListerWatcher cache.ListerWatcher
+	ObjectType    runtime.Object
+	// Key gives the queue key of an object. Objects it fails for are
+	// skipped and logged.
+	Key cache.KeyFunc
+	// Filter, if set, tells which objects need reconciling; the keys of
+	// the others are not queued.
+	Filter func(obj any) bool
+	// Reconcile brings the object named by key to its desired state. It
+	// must be idempotent; a returned error retries the key with back-off.
+	Reconcile func(ctx context.Context, key string) error
+	// Workers reconcile keys in parallel; one key is never reconciled by
+	// two workers at once.
+	Workers int
+	// Resync queues every known key again this often, so that state changed
+	// behind the controller's back (a bootstrap object deleted) is repaired.
+	Resync time.Duration
+}
+
+// Run runs the controller until ctx ends, then waits for its goroutines.
+func Run(ctx context.Context, c Config) {
+	logger := klog.FromContext(ctx).WithName(c.Name)
+	ctx = klog.NewContext(ctx, logger)
+
+	queue := workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedWithMaxWaitRateLimiter(workqueue.DefaultTypedControllerRateLimiter[string](), maxRetryDelay),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: c.Name},
+	)
+	store := &queueingStore{items: cache.NewStore(c.Key), key: c.Key, filter: c.Filter, queue: queue, logger: logger}
+	lw := withoutWatchList{c.ListerWatcher, cache.ToListerWatcherWithContext(c.ListerWatcher)}
+	reflector := cache.NewReflectorWithOptions(lw, c.ObjectType, store, cache.ReflectorOptions{
+		Name: c.Name, ResyncPeriod: c.Resync, Logger: &logger,
+	})
+
+	logger.Info("Starting controller", "workers", c.Workers)
+	var wg sync.WaitGroup
+	wg.Go(func() { reflector.RunWithContext(ctx) })
+	for range c.Workers {
+		wg.Go(func() {
+			for processNext(ctx, queue, c.Reconcile) {
+			}
+		})
+	}
+	<-ctx.Done()
+	// Workers return once the item in hand is done; its requests fail fast
+	// now that ctx has ended.
+	queue.ShutDown()
+	wg.Wait()
+	logger.Info("Stopped controller")
+}
+
+func processNext(ctx context.Context, queue workqueue.TypedRateLimitingInterface[string], reconcile func(context.Context, string) error) bool {
+	key, quit := queue.Get()
+	if quit {
+		return false
+	}
+	defer queue.Done(key)
+
+	logger := klog.FromContext(ctx).WithValues("key", key)
+	err := reconcile(klog.NewContext(ctx, logger), key)
+	switch {
+	case err == nil:
+		queue.Forget(key)
+	case ctx.Err() != nil:
+		// Shutting down: the failure is ours, not the object's.
+	case errors.Is(err, ErrWaiting):
+		logger.V(4).Info("Waiting", "reason", err.Error())
+		queue.AddRateLimited(key)
+	default:
+		utilruntime.HandleErrorWithContext(ctx, err, "Reconcile failed; retrying", "key", key)
+		queue.AddRateLimited(key)
+	}
+	return true
+}
+
+// queueingStore is the reflector's store: it remembers the objects it is
+// given, so that a resync can queue them again, and queues the key of every
+// object added or updated that passes the filter. Deletions queue nothing,
+// as there is nothing left to reconcile.
+type queueingStore struct {
+	items  cache.Store
+	key    cache.KeyFunc
+	filter func(obj any) bool
+	queue  workqueue.TypedInterface[string]
+	logger klog.Logger
+}
+
+var _ cache.ReflectorStore = &queueingStore{}
+
+func (s *queueingStore) Add(obj any) error    { return s.put(obj) }
+func (s *queueingStore) Update(obj any) error { return s.put(obj) }
+
+func (s *queueingStore) put(obj any) error {
+	key, err := s.key(obj)
+	if err != nil {
+		return fmt.Errorf("keying object: %w", err)
+	}
+	if err := s.items.Add(obj); err != nil {
+		return fmt.Errorf("storing %s: %w", key, err)
+	}
+	s.enqueue(key, obj)
+	return nil
+}
+
+func (s *queueingStore) enqueue(key string, obj any) {
+	if s.filter == nil || s.filter(obj) {
+		s.queue.Add(key)
+	}
+}
+
+func (s *queueingStore) Delete(obj any) error {
+	if err := s.items.Delete(obj); err != nil {
+		return fmt.Errorf("forgetting object: %w", err)
+	}
+	return nil
+}
+
+// Replace takes a full list. An object that cannot be keyed is skipped
+// rather than failing the whole list, which would stall every other key.
+func (s *queueingStore) Replace(list []any, resourceVersion string) error {
+	keep := make([]any, 0, len(list))
+	for _, obj := range list {
+		if _, err := s.key(obj); err != nil {
+			s.logger.Error(err, "Skipping object that cannot be keyed")
+			continue
+		}
+		keep = append(keep, obj)
+	}
+	if err := s.items.Replace(keep, resourceVersion); err != nil {
+		return fmt.Errorf("replacing store contents: %w", err)
+	}
+	return s.Resync()
+}
+
+func (s *queueingStore) Resync() error {
+	for _, obj := range s.items.List() {
+		// Every stored object was keyed on the way in.
+		key, _ := s.key(obj)
+		s.enqueue(key, obj)
+	}
+	return nil
+}
+
+// withoutWatchList makes the reflector list instead of streaming the initial
+// state over a watch ("watch-list"): the reflector collects a watch-list into
+// a temporary store keyed by namespace/name, where same-named objects of
+// different tenants would overwrite each other before reaching ours.
+type withoutWatchList struct {
+	cache.ListerWatcher
+	cache.ListerWatcherWithContext
+}
+
+// IsWatchListSemanticsUnSupported is the hook client-go's reflector consults
+// to decide whether to use watch-list.
+func (withoutWatchList) IsWatchListSemanticsUnSupported() bool { return true }
