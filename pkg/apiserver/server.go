@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/authorization/union"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -45,6 +46,7 @@ import (
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/authentication"
 	rbacauthz "github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers"
 	"github.com/arcturus-cloud/arcturus/pkg/etcd"
 	"github.com/arcturus-cloud/arcturus/pkg/generated/openapi"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
@@ -128,6 +130,9 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 		return fmt.Errorf("client CA: %w", err)
 	}
 	config.SecureServing.ClientCA = clientCA
+	// The loopback client defaults to protobuf, which the server does not serve.
+	config.LoopbackClientConfig.ContentType = runtime.ContentTypeJSON
+	config.LoopbackClientConfig.AcceptContentTypes = runtime.ContentTypeJSON
 	s.loopback = config.LoopbackClientConfig
 
 	// Authorization: the tenant guard, then system masters, then what every
@@ -228,6 +233,18 @@ func (s *Server) addPostStartHooks() error {
 	}
 	if err := s.generic.AddPostStartHook("system-tenant", func(ctx genericapiserver.PostStartHookContext) error {
 		return ensureSystemTenant(ctx, ctx.LoopbackClientConfig)
+	}); err != nil {
+		return err
+	}
+	// The tenant and namespace lifecycle controllers belong to the
+	// partition that stores the tenants; they stop with the server.
+	if err := s.generic.AddPostStartHook("arcturus-controllers", func(ctx genericapiserver.PostStartHookContext) error {
+		go func() {
+			if err := controllers.Run(ctx, ctx.LoopbackClientConfig); err != nil {
+				klog.ErrorS(err, "Lifecycle controllers failed to start")
+			}
+		}()
+		return nil
 	}); err != nil {
 		return err
 	}

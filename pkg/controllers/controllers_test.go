@@ -43,7 +43,6 @@ import (
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 	"github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
-	"github.com/arcturus-cloud/arcturus/pkg/controllers"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/tenant"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
@@ -93,8 +92,6 @@ func start(t *testing.T) *env {
 	t.Cleanup(func() { cancel(); waitStopped(t, "server", serverDone) })
 
 	e := &env{t: t, base: s.Loopback()}
-	e.base.ContentType = runtime.ContentTypeJSON
-	e.base.AcceptContentTypes = runtime.ContentTypeJSON
 	client := e.kube(tenancy.System)
 	var lastErr error
 	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
@@ -103,10 +100,6 @@ func start(t *testing.T) *env {
 	}); err != nil {
 		t.Fatalf("server not ready: %v (last error: %v)", err, lastErr)
 	}
-	controllersDone := make(chan error, 1)
-	go func() { controllersDone <- controllers.Run(ctx, s.Loopback()) }()
-	// Cleanups run last-in first-out: the controllers stop first.
-	t.Cleanup(func() { cancel(); waitStopped(t, "controllers", controllersDone) })
 	return e
 }
 
