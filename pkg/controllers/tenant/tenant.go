@@ -133,9 +133,15 @@ func (c *Controller) reconcile(ctx context.Context, name string) error {
 }
 
 // bootstrap creates what the tenant is missing of its system namespaces and
-// default RBAC. Objects that exist are left as they are: a tenant's admins
-// may have changed them.
+// default RBAC, once per generation of the tenant. Objects that exist are
+// left as they are, and so are defaults a tenant's admins deleted later;
+// re-creating them at every resync would also cost a region of many tenants
+// thousands of writes.
 func (c *Controller) bootstrap(ctx context.Context, t *tenancyv1.Tenant) error {
+	if ready := meta.FindStatusCondition(t.Status.Conditions, ConditionReady); ready != nil &&
+		ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == t.Generation {
+		return nil
+	}
 	client, err := c.clients.Kubernetes(tenancy.Name(t.Name))
 	if err != nil {
 		return err
