@@ -37,6 +37,7 @@ func NewRootCommand() *cobra.Command {
 		newKubectlCommand(),
 		newTenantCommand(),
 		newKubeconfigCommand(),
+		newBenchCommand(),
 	)
 	return root
 }

@@ -1,0 +1,46 @@
+/*
+Copyright 2026 The Arcturus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cli
+
+import (
+	"github.com/spf13/cobra"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	"github.com/arcturus-cloud/arcturus/pkg/bench"
+)
+
+func newBenchCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "bench", Short: "Measure the region's performance"}
+	c := bench.NewConfig()
+	apiserverCmd := &cobra.Command{
+		Use:   "apiserver",
+		Short: "Measure the API server's throughput, latency, watch fan-out and per-tenant memory",
+		Long: `Measure the API server and print markdown tables for docs/benchmarks.md.
+
+By default the bench starts "arcturus server" as a child process with its own
+temporary data directory and ports, reads its memory from /proc and /metrics,
+and stops it at the end. --server-kubeconfig measures a running server
+instead. Progress goes to stderr. A count of 0 skips its measurement.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return bench.Run(genericapiserver.SetupSignalContext(), c, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	c.AddFlags(apiserverCmd.Flags())
+	cmd.AddCommand(apiserverCmd)
+	return cmd
+}
