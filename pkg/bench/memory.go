@@ -114,8 +114,9 @@ func value(samples []sample, name string) (float64, bool) {
 // memory is what the server's memory looks like at one moment.
 type memory struct {
 	RSS, HeapInuse, HeapAlloc float64
-	// LastGC is when the server last collected garbage, in its own clock.
-	LastGC float64
+	// HeapLive is the heap the last garbage collection found live, and
+	// LastGC when that was, in the server's clock.
+	HeapLive, LastGC float64
 }
 
 // probe reads a server's metrics and memory.
@@ -148,6 +149,7 @@ func (p *probe) memory(ctx context.Context) (memory, error) {
 	}{
 		{"go_memstats_heap_inuse_bytes", &m.HeapInuse},
 		{"go_memstats_heap_alloc_bytes", &m.HeapAlloc},
+		{"go_gc_heap_live_bytes", &m.HeapLive},
 		{"go_memstats_last_gc_time_seconds", &m.LastGC},
 		{"process_resident_memory_bytes", &m.RSS},
 	} {
@@ -193,9 +195,10 @@ func (r *runner) cpuTime(ctx context.Context) (cpuSample, error) {
 
 // settledMemory samples the server's memory five times over window, then
 // every window/5 for at most gcWait more until the server has collected
-// garbage since the first sample, and returns the smallest of each figure:
-// the heap in use is close to the live heap only just after a collection,
-// and an idle server may not collect for two minutes.
+// garbage since the first sample. It returns the smallest of each figure,
+// but the live heap of the last collection: the heap in use is close to
+// the live heap only just after a collection, and an idle server may not
+// collect for two minutes.
 func (p *probe) settledMemory(ctx context.Context, window, gcWait time.Duration) (memory, error) {
 	every := max(window/5, 100*time.Millisecond)
 	first, err := p.memory(ctx)
@@ -217,7 +220,7 @@ func (p *probe) settledMemory(ctx context.Context, window, gcWait time.Duration)
 			return memory{}, err
 		}
 		low.RSS, low.HeapInuse, low.HeapAlloc = min(low.RSS, m.RSS), min(low.HeapInuse, m.HeapInuse), min(low.HeapAlloc, m.HeapAlloc)
-		low.LastGC = m.LastGC
+		low.HeapLive, low.LastGC = m.HeapLive, m.LastGC
 		elapsed := time.Since(start)
 		if elapsed >= window && (m.LastGC > first.LastGC || elapsed >= window+gcWait) {
 			return low, nil

@@ -311,7 +311,7 @@ func (r *runner) density(ctx context.Context) error {
 		rssSource = "process_resident_memory_bytes"
 	}
 	t := newTable("Tenant density",
-		fmt.Sprintf("Tenants created by %d workers, each with one namespace and %d ConfigMaps (%d requests). Memory is the smallest of samples taken over %v (before) and %v (after) and until the server had collected garbage (at most %v more); heap figures are go_memstats_heap_*_bytes from /metrics, RSS is %s. The server process includes embedded etcd.",
+		fmt.Sprintf("Tenants created by %d workers, each with one namespace and %d ConfigMaps (%d requests). Memory is the smallest of samples taken over %v (before) and %v (after) and until the server had collected garbage (at most %v more); heap figures are go_memstats_heap_inuse_bytes, go_memstats_heap_alloc_bytes and go_gc_heap_live_bytes from /metrics, RSS is %s. The server process includes embedded etcd.",
 			c.TenantWorkers, c.TenantConfigMaps, requests, c.BaselineWindow, c.SettleWindow, c.GCWait, rssSource),
 		"", "")
 	t.add("Tenants created", fmt.Sprintf("%d of %d", res.Count, c.Tenants))
@@ -323,6 +323,7 @@ func (r *runner) density(ctx context.Context) error {
 	t.add("RSS", perTenant(before.RSS, after.RSS))
 	t.add("Heap in use", perTenant(before.HeapInuse, after.HeapInuse))
 	t.add("Heap allocated", perTenant(before.HeapAlloc, after.HeapAlloc))
+	t.add("Live heap at the last GC", perTenant(before.HeapLive, after.HeapLive))
 	t.write(r.out)
 	return nil
 }
