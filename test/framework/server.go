@@ -67,10 +67,12 @@ func WithWatchCache(enabled bool) Option {
 type Server struct {
 	options *apiserver.Options
 	server  *apiserver.Server
-	cancel  context.CancelFunc
-	done    chan struct{}
-	runErr  error
-	stop    sync.Once
+	// admin is minted once: client-go keeps a transport per certificate.
+	admin  *rest.Config
+	cancel context.CancelFunc
+	done   chan struct{}
+	runErr error
+	stop   sync.Once
 }
 
 // StartServer starts a server in-process and returns once it is ready. The
@@ -95,6 +97,7 @@ func StartServer(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("creating API server: %v", err)
 	}
 	srv := &Server{options: o, server: s, cancel: cancel, done: make(chan struct{})}
+	srv.admin = srv.ClientConfig(pki.ClientIdentity{User: "system:admin", Groups: []string{"system:masters"}, Tenant: "system"})
 	go func() {
 		defer close(srv.done)
 		srv.runErr = s.Run(ctx)
@@ -162,9 +165,7 @@ func (s *Server) CA() *pki.CA { return s.server.CA() }
 
 // AdminConfig is a client configuration for a system master, authenticated
 // by a client certificate as a human administrator would be.
-func (s *Server) AdminConfig() *rest.Config {
-	return s.ClientConfig(pki.ClientIdentity{User: "system:admin", Groups: []string{"system:masters"}, Tenant: "system"})
-}
+func (s *Server) AdminConfig() *rest.Config { return rest.CopyConfig(s.admin) }
 
 // TenantConfig is a client configuration for user of tenant with the given
 // groups. Pass tenancy.AdminsGroup to make the user an admin of its tenant.
@@ -172,9 +173,11 @@ func (s *Server) TenantConfig(tenant, user string, groups ...string) *rest.Confi
 	return s.ClientConfig(pki.ClientIdentity{User: user, Groups: groups, Tenant: tenant})
 }
 
-// ClientConfig is a client configuration for any identity, with a fresh client
-// certificate issued by the server's CA. Issuing fails only if the system's
-// random source does, so it panics rather than burden every caller.
+// ClientConfig is a client configuration for any identity, with a fresh
+// client certificate issued by the server's CA. client-go keeps a transport
+// for every certificate it sees, so callers should reuse configurations.
+// Issuing fails only if the system's random source does, so it panics
+// rather than burden every caller.
 func (s *Server) ClientConfig(id pki.ClientIdentity) *rest.Config {
 	certPEM, keyPEM, err := s.CA().IssueClient(id)
 	if err != nil {

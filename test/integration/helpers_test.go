@@ -29,6 +29,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
@@ -60,6 +62,16 @@ func expectCode(t testing.TB, err error, codes ...int32) {
 	if got := status.Status().Code; !slices.Contains(codes, got) {
 		t.Errorf("got code %d (%v), want %v", got, err, codes)
 	}
+}
+
+// typed returns a typed client that sends JSON. Stock client-go sends
+// built-in kinds as protobuf; TestStockClientGo covers that, so that the
+// other tests do not depend on it.
+func typed(t testing.TB, cfg *rest.Config) *kubernetes.Clientset {
+	t.Helper()
+	c := rest.CopyConfig(cfg)
+	c.ContentType = runtime.ContentTypeJSON
+	return framework.Clientset(t, c)
 }
 
 // configMap is a config map with the given data.
@@ -102,17 +114,19 @@ func do(t testing.TB, cfg *rest.Config, method, path, contentType string, body [
 	return response{code: resp.StatusCode, body: data}
 }
 
-// expectStatus fails the test unless r is a metav1.Status with code.
-func expectStatus(t testing.TB, r response, code int) {
+// expectStatus fails the test unless r is a metav1.Status with code, and
+// returns the Status.
+func expectStatus(t testing.TB, r response, code int) metav1.Status {
 	t.Helper()
 	var status metav1.Status
 	if err := json.Unmarshal(r.body, &status); err != nil || status.Kind != "Status" {
 		t.Errorf("answer %d is not a Status (%v): %.300s", r.code, err, r.body)
-		return
+		return status
 	}
 	if r.code != code || status.Code != int32(code) {
 		t.Errorf("got HTTP %d with Status code %d (%s: %s), want %d", r.code, status.Code, status.Reason, status.Message, code)
 	}
+	return status
 }
 
 // expectReady fails the test unless the server answers /readyz.
