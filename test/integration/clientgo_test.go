@@ -53,13 +53,8 @@ func TestStockClientGo(t *testing.T) {
 		if err != nil {
 			t.Fatalf("create: %v", err)
 		}
-		select {
-		case e := <-w.ResultChan():
-			if got, ok := e.Object.(*corev1.ConfigMap); !ok || e.Type != watch.Added || got.UID != cm.UID {
-				t.Errorf("watch: got %s %v, want the creation of %s", e.Type, e.Object, cm.UID)
-			}
-		case <-wctx.Done():
-			t.Errorf("watch: no event within %v", watchTimeout)
+		if e := nextEvent(t, wctx, w); e.Type != watch.Added || e.Object.(*corev1.ConfigMap).UID != cm.UID {
+			t.Errorf("watch: got %s %v, want the creation of %s", e.Type, e.Object, cm.UID)
 		}
 		cm.Data["a"] = "2"
 		if _, err := configMaps.Update(ctx, cm, metav1.UpdateOptions{}); err != nil {

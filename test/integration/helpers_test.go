@@ -30,6 +30,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -127,6 +128,25 @@ func expectStatus(t testing.TB, r response, code int) metav1.Status {
 		t.Errorf("got HTTP %d with Status code %d (%s: %s), want %d", r.code, status.Code, status.Reason, status.Message, code)
 	}
 	return status
+}
+
+// nextEvent is the next event of w. It fails the test if ctx ends first,
+// or if the watch closes or reports an error.
+func nextEvent(t testing.TB, ctx context.Context, w watch.Interface) watch.Event {
+	t.Helper()
+	select {
+	case <-ctx.Done():
+		t.Fatalf("no watch event: %v", ctx.Err())
+	case e, ok := <-w.ResultChan():
+		if !ok {
+			t.Fatal("the watch closed")
+		}
+		if e.Type == watch.Error {
+			t.Fatalf("watch error: %v", apierrors.FromObject(e.Object))
+		}
+		return e
+	}
+	return watch.Event{}
 }
 
 // expectReady fails the test unless the server answers /readyz.

@@ -37,6 +37,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 	"github.com/arcturus-cloud/arcturus/test/framework"
 )
 
@@ -159,22 +160,27 @@ type view struct {
 	client  dynamic.Interface
 }
 
-// TestTenantIsolation is the isolation matrix: two tenants create the same
+// acmeCorp is a tenant whose name starts with another's: its keys start
+// with acme's key prefix, /registry/<group>/<resource>/acme.
+const acmeCorp = acme + "-corp"
+
+// TestTenantIsolation is the isolation matrix: tenants create the same
 // namespace and the same object names in every tenant-scoped resource, then
-// each tries every verb on the other's objects, through plain paths and
+// each tries every verb on another's objects, through plain paths and
 // through explicit /tenants/<name>/ prefixes. It runs with and without the
 // watch cache, whose keying of objects by tenant differs from etcd's.
 func TestTenantIsolation(t *testing.T) {
 	for _, watchCache := range []bool{true, false} {
 		t.Run(fmt.Sprintf("watchCache=%v", watchCache), func(t *testing.T) {
 			s := framework.StartServer(t, framework.WithWatchCache(watchCache))
-			members := map[string]*member{acme: newMember(t, s, acme), beta: newMember(t, s, beta)}
-			t.Run("system scope", func(t *testing.T) {
-				for _, m := range members {
-					expectSystemScopeForbidden(t, m)
-				}
-			})
-			for _, d := range []struct{ actor, victim string }{{beta, acme}, {acme, beta}} {
+			members := map[string]*member{}
+			for _, tenant := range []string{acme, beta, acmeCorp} {
+				members[tenant] = newMember(t, s, tenant)
+			}
+			for name, m := range members {
+				t.Run("system scope/"+name, func(t *testing.T) { expectSystemScopeForbidden(t, m) })
+			}
+			for _, d := range []struct{ actor, victim string }{{beta, acme}, {acme, beta}, {acme, acmeCorp}, {acmeCorp, acme}} {
 				actor, victim := members[d.actor], members[d.victim]
 				t.Run(d.actor+" against "+d.victim, func(t *testing.T) { attack(t, actor, victim) })
 			}
@@ -218,26 +224,28 @@ func (m *member) refresh(t *testing.T) {
 // system tenant's kinds nor other tenants through /tenants/system or
 // /tenants/*.
 func expectSystemScopeForbidden(t *testing.T, m *member) {
-	t.Helper()
 	ctx := context.Background()
-	for _, gvr := range []schema.GroupVersionResource{
-		corev1.SchemeGroupVersion.WithResource("nodes"), tenancyv1.SchemeGroupVersion.WithResource("tenants"),
+	for _, k := range []struct {
+		gvr  schema.GroupVersionResource
+		kind string
+	}{
+		{corev1.SchemeGroupVersion.WithResource("nodes"), "Node"},
+		{tenancyv1.SchemeGroupVersion.WithResource("tenants"), "Tenant"},
 	} {
-		client := m.client.Resource(gvr)
+		client := m.client.Resource(k.gvr)
 		_, err := client.List(ctx, metav1.ListOptions{})
 		expectCode(t, err, 403)
 		_, err = client.Get(ctx, m.name, metav1.GetOptions{})
 		expectCode(t, err, 403)
-		kind := map[string]string{"nodes": "Node", "tenants": "Tenant"}[gvr.Resource]
 		obj := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": gvr.GroupVersion().String(), "kind": kind, "metadata": map[string]any{"name": "intruder-" + m.name},
+			"apiVersion": k.gvr.GroupVersion().String(), "kind": k.kind, "metadata": map[string]any{"name": "intruder-" + m.name},
 		}}
 		_, err = client.Create(ctx, obj, metav1.CreateOptions{})
 		expectCode(t, err, 403)
 	}
 	configMaps := corev1.SchemeGroupVersion.WithResource("configmaps")
-	for _, tenant := range []string{"*", "system"} {
-		client := framework.Dynamic(t, framework.ConfigFor(m.config, tenant)).Resource(configMaps)
+	for _, tenant := range []tenancy.Name{tenancy.Wildcard, tenancy.System} {
+		client := framework.Dynamic(t, framework.ConfigFor(m.config, string(tenant))).Resource(configMaps)
 		_, err := client.List(ctx, metav1.ListOptions{})
 		expectCode(t, err, 403)
 		_, err = client.Watch(ctx, metav1.ListOptions{})
@@ -432,9 +440,15 @@ func expectUnchanged(t *testing.T, r tenantResource, victim *member) {
 	if err != nil {
 		t.Fatalf("tenant %s reading its own %s: %v", victim.name, r.gvr.Resource, err)
 	}
-	if got.GetUID() != want.GetUID() || got.GetResourceVersion() != want.GetResourceVersion() || tenantOf(got) != victim.name {
-		t.Errorf("%s of tenant %s changed: UID %s→%s, resourceVersion %s→%s, tenant %q",
-			r.gvr.Resource, victim.name, want.GetUID(), got.GetUID(), want.GetResourceVersion(), got.GetResourceVersion(), tenantOf(got))
+	expectSame(t, r.gvr.Resource+" of tenant "+victim.name, got, want, victim.name)
+}
+
+// expectSame fails unless got is want, unchanged, of tenant.
+func expectSame(t *testing.T, what string, got, want *unstructured.Unstructured, tenant string) {
+	t.Helper()
+	if got.GetUID() != want.GetUID() || got.GetResourceVersion() != want.GetResourceVersion() || tenantOf(got) != tenant {
+		t.Errorf("%s: UID %s, resourceVersion %s, tenant %q; want %s, %s, %s",
+			what, got.GetUID(), got.GetResourceVersion(), tenantOf(got), want.GetUID(), want.GetResourceVersion(), tenant)
 	}
 }
 
@@ -479,35 +493,25 @@ func watchOwn(t *testing.T, r tenantResource, views []view, actor, victim *membe
 	sentinel := touch(actor, "sentinel")
 	foreign := victim.objects[r.gvr.Resource].GetUID()
 	for _, o := range watches {
-		expectEventsUntil(t, ctx, o.name, o.w, actor.name, foreign, sentinel.GetResourceVersion())
+		t.Run(o.name, func(t *testing.T) { expectEventsUntil(t, ctx, o.w, actor.name, foreign, sentinel.GetResourceVersion()) })
 	}
 }
 
 // expectEventsUntil reads w until the object at resourceVersion arrives,
 // failing on any object that is not tenant's.
-func expectEventsUntil(t *testing.T, ctx context.Context, name string, w watch.Interface, tenant string, foreign types.UID, resourceVersion string) {
+func expectEventsUntil(t *testing.T, ctx context.Context, w watch.Interface, tenant string, foreign types.UID, resourceVersion string) {
 	t.Helper()
 	for {
-		select {
-		case <-ctx.Done():
-			t.Errorf("%s: no event for resource version %s within %v", name, resourceVersion, watchTimeout)
+		e := nextEvent(t, ctx, w)
+		obj, err := meta.Accessor(e.Object)
+		if err != nil {
+			t.Fatalf("%s event of %T: %v", e.Type, e.Object, err)
+		}
+		if obj.GetUID() == foreign || tenantOf(obj) != tenant {
+			t.Errorf("tenant %s was sent a %s event of %s (%s) of tenant %q", tenant, e.Type, obj.GetName(), obj.GetUID(), tenantOf(obj))
+		}
+		if obj.GetResourceVersion() == resourceVersion {
 			return
-		case e, ok := <-w.ResultChan():
-			if !ok {
-				t.Errorf("%s: watch closed before resource version %s", name, resourceVersion)
-				return
-			}
-			obj, err := meta.Accessor(e.Object)
-			if err != nil || e.Type == watch.Error {
-				t.Errorf("%s: unexpected %s event: %v", name, e.Type, e.Object)
-				return
-			}
-			if obj.GetUID() == foreign || tenantOf(obj) != tenant {
-				t.Errorf("%s: tenant %s was sent a %s event of %s (%s) of tenant %q", name, tenant, e.Type, obj.GetName(), obj.GetUID(), tenantOf(obj))
-			}
-			if obj.GetResourceVersion() == resourceVersion {
-				return
-			}
 		}
 	}
 }

@@ -102,10 +102,7 @@ func expectPersisted(t *testing.T, cfg *rest.Config, m *member) {
 		want := m.objects[r.gvr.Resource]
 		same := func(how string, got *unstructured.Unstructured) {
 			t.Helper()
-			if got.GetUID() != want.GetUID() || got.GetResourceVersion() != want.GetResourceVersion() || tenantOf(got) != m.name {
-				t.Errorf("%s %s: UID %s, resourceVersion %s, tenant %q; want %s, %s, %s", how, r.gvr.Resource,
-					got.GetUID(), got.GetResourceVersion(), tenantOf(got), want.GetUID(), want.GetResourceVersion(), m.name)
-			}
+			expectSame(t, how+" "+r.gvr.Resource, got, want, m.name)
 		}
 		// Resource version "" reads etcd; "0" reads the watch cache.
 		got, err := r.one(client).Get(ctx, shared, metav1.GetOptions{})

@@ -105,23 +105,13 @@ func TestSystemAdmin(t *testing.T) {
 			want[cm.UID] = tenant
 		}
 		for len(want) > 0 {
-			select {
-			case <-wctx.Done():
-				t.Fatalf("no events within %v for the config maps of %v", watchTimeout, want)
-			case e, ok := <-w.ResultChan():
-				if !ok {
-					t.Fatalf("watch closed before the config maps of %v arrived", want)
+			e := nextEvent(t, wctx, w)
+			cm := e.Object.(*corev1.ConfigMap)
+			if tenant, ok := want[cm.UID]; ok && e.Type == watch.Added {
+				if tenantOf(cm) != tenant {
+					t.Errorf("config map of tenant %s arrived with tenant %q", tenant, tenantOf(cm))
 				}
-				cm, isCM := e.Object.(*corev1.ConfigMap)
-				if !isCM {
-					t.Fatalf("unexpected %s event: %v", e.Type, e.Object)
-				}
-				if tenant, ok := want[cm.UID]; ok && e.Type == watch.Added {
-					if tenantOf(cm) != tenant {
-						t.Errorf("config map of tenant %s arrived with tenant %q", tenant, tenantOf(cm))
-					}
-					delete(want, cm.UID)
-				}
+				delete(want, cm.UID)
 			}
 		}
 	})
