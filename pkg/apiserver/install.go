@@ -98,7 +98,6 @@ func (s *apiStorage) serviceAccount(ctx context.Context, namespace, name string)
 // install serves every group: core/v1 under /api, the rest under /apis.
 func (s *apiStorage) install(server *genericapiserver.GenericAPIServer) error {
 	legacy := genericapiserver.NewDefaultAPIGroupInfo("", Scheme, metav1.ParameterCodec, Codecs)
-	legacy.NegotiatedSerializer = servedSerializer
 	legacy.VersionedResourcesStorageMap["v1"] = s.groups[""]
 	if err := server.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, &legacy); err != nil {
 		return fmt.Errorf("installing core/v1: %w", err)
@@ -109,7 +108,6 @@ func (s *apiStorage) install(server *genericapiserver.GenericAPIServer) error {
 			continue
 		}
 		info := genericapiserver.NewDefaultAPIGroupInfo(group, Scheme, metav1.ParameterCodec, Codecs)
-		info.NegotiatedSerializer = servedSerializer
 		info.VersionedResourcesStorageMap["v1"] = storage
 		infos = append(infos, &info)
 	}

@@ -38,25 +38,7 @@ var (
 	Scheme = runtime.NewScheme()
 	// Codecs serializes the Scheme's types.
 	Codecs = serializer.NewCodecFactory(Scheme)
-	// servedSerializer is what the API negotiates with clients: Codecs less
-	// protobuf, because the superset Pod has no protobuf form. Clients that
-	// prefer protobuf (kubectl describe, kube components) fall back to JSON.
-	servedSerializer runtime.NegotiatedSerializer = withoutProtobuf{Codecs}
 )
-
-type withoutProtobuf struct {
-	runtime.NegotiatedSerializer
-}
-
-func (s withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
-	var out []runtime.SerializerInfo
-	for _, info := range s.NegotiatedSerializer.SupportedMediaTypes() {
-		if info.MediaType != runtime.ContentTypeProtobuf {
-			out = append(out, info)
-		}
-	}
-	return out
-}
 
 func init() {
 	utilruntime.Must(arcv1.AddToScheme(Scheme))

@@ -26,7 +26,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/authorization/union"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -115,7 +114,6 @@ func New(ctx context.Context, o *Options) (*Server, error) {
 func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) error {
 	o := s.options
 	config := genericapiserver.NewConfig(Codecs)
-	config.Serializer = servedSerializer
 	config.EffectiveVersion = compatibility.NewEffectiveVersionFromString(KubernetesVersion, "", "")
 
 	serving := genericoptions.NewSecureServingOptions()
@@ -130,9 +128,6 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 		return fmt.Errorf("client CA: %w", err)
 	}
 	config.SecureServing.ClientCA = clientCA
-	// The loopback client defaults to protobuf, which the server does not serve.
-	config.LoopbackClientConfig.ContentType = runtime.ContentTypeJSON
-	config.LoopbackClientConfig.AcceptContentTypes = runtime.ContentTypeJSON
 	s.loopback = config.LoopbackClientConfig
 
 	// Authorization: the tenant guard, then system masters, then what every

@@ -18,13 +18,17 @@ package apiserver
 
 import (
 	"fmt"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/generic"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
+	"k8s.io/apiserver/pkg/storage"
+	cacherstorage "k8s.io/apiserver/pkg/storage/cacher"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
+	"k8s.io/apiserver/pkg/storage/storagebackend/factory"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 )
@@ -60,7 +64,7 @@ func (g *restOptionsGetter) GetRESTOptions(resource schema.GroupResource, _ runt
 	config.EncodeVersioner = encodeVersioner
 	decorator := generic.UndecoratedStorage
 	if g.watchCache {
-		decorator = genericregistry.StorageWithCacher()
+		decorator = storageWithTenantCacher
 	}
 	return generic.RESTOptions{
 		StorageConfig:           config.ForResource(resource),
@@ -70,3 +74,57 @@ func (g *restOptionsGetter) GetRESTOptions(resource schema.GroupResource, _ runt
 		ResourcePrefix:          tenantstore.ResourcePrefix(resource),
 	}, nil
 }
+
+// storageWithTenantCacher is genericregistry.StorageWithCacher, except that
+// the cache fills itself with list and watch, never with a watch-list
+// stream: client-go's watch-list reflector gathers objects in a temporary
+// store keyed by namespace and name, which would merge same-named objects of
+// different tenants before the cache's own tenant-aware keys see them.
+func storageWithTenantCacher(
+	config *storagebackend.ConfigForResource,
+	resourcePrefix string,
+	cacheKeyFunc func(obj runtime.Object) (string, error),
+	newFunc func() runtime.Object,
+	newListFunc func() runtime.Object,
+	getAttrsFunc storage.AttrFunc,
+	triggerFuncs storage.IndexerFuncs,
+	indexers *cache.Indexers) (storage.Interface, factory.DestroyFunc, error) {
+	raw, destroyRaw, err := generic.NewRawStorage(config, newFunc, newListFunc, resourcePrefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	cacher, err := cacherstorage.NewCacherFromConfig(cacherstorage.Config{
+		Storage:             listWatchOnly{raw},
+		Versioner:           storage.APIObjectVersioner{},
+		GroupResource:       config.GroupResource,
+		EventsHistoryWindow: config.EventsHistoryWindow,
+		ResourcePrefix:      resourcePrefix,
+		KeyFunc:             cacheKeyFunc,
+		NewFunc:             newFunc,
+		NewListFunc:         newListFunc,
+		GetAttrsFunc:        getAttrsFunc,
+		IndexerFuncs:        triggerFuncs,
+		Indexers:            indexers,
+		Codec:               config.Codec,
+	})
+	if err != nil {
+		destroyRaw()
+		return nil, nil, fmt.Errorf("watch cache for %s: %w", config.GroupResource, err)
+	}
+	delegator := cacherstorage.NewCacheDelegator(cacher, raw)
+	var once sync.Once
+	return delegator, func() {
+		once.Do(func() {
+			delegator.Stop()
+			cacher.Stop()
+			destroyRaw()
+		})
+	}, nil
+}
+
+// listWatchOnly tells the watch cache's reflector not to use watch-list.
+type listWatchOnly struct {
+	storage.Interface
+}
+
+func (listWatchOnly) IsWatchListSemanticsUnSupported() bool { return true }

@@ -25,7 +25,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 
@@ -47,8 +46,6 @@ func newConnection(admin *rest.Config, name string, qps float32, burst int) (*co
 	cfg := rest.CopyConfig(admin)
 	cfg.QPS, cfg.Burst = qps, burst
 	cfg.UserAgent = "arcturus-bench/" + name
-	// The server speaks JSON only; client-go would send protobuf.
-	cfg.ContentType, cfg.AcceptContentTypes = runtime.ContentTypeJSON, runtime.ContentTypeJSON
 	// client-go caches transports by their TLS settings; a Dial of its own
 	// makes it build a fresh one.
 	cfg.Dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext

@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -49,12 +48,7 @@ func New(base *rest.Config) (*Factory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building HTTP client: %w", err)
 	}
-	c := rest.CopyConfig(base)
-	// The server does not serve protobuf (its superset Pod has no protobuf
-	// form), and a loopback config asks for it.
-	c.ContentType = runtime.ContentTypeJSON
-	c.AcceptContentTypes = runtime.ContentTypeJSON
-	return &Factory{base: c, http: hc}, nil
+	return &Factory{base: rest.CopyConfig(base), http: hc}, nil
 }
 
 // Config returns the base config with its server URL pointed at tenant t;
