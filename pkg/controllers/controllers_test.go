@@ -176,18 +176,13 @@ func (e *env) waitBootstrapped(name tenancy.Name) {
 	})
 	client := e.kube(name)
 	ctx := e.t.Context()
-	for _, ns := range tenant.SystemNamespaces {
+	for _, ns := range tenant.NamespacesOf(name) {
 		got, err := client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if err != nil {
 			e.t.Fatalf("tenant %s: namespace %s: %v", name, ns, err)
 		}
 		if got.Annotations[tenancy.Annotation] != string(name) {
 			e.t.Errorf("namespace %s of tenant %s is annotated %q", ns, name, got.Annotations[tenancy.Annotation])
-		}
-	}
-	for _, r := range rbac.BootstrapClusterRoles() {
-		if _, err := client.RbacV1().ClusterRoles().Get(ctx, r.Name, metav1.GetOptions{}); err != nil {
-			e.t.Errorf("tenant %s: clusterrole %s: %v", name, r.Name, err)
 		}
 	}
 	for _, b := range rbac.BootstrapClusterRoleBindings() {

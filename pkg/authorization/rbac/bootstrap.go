@@ -106,10 +106,12 @@ func adminRules() []rbacv1.PolicyRule {
 	)
 }
 
-// BootstrapClusterRoles returns the ClusterRoles every new tenant gets:
-// cluster-admin (everything), and admin, edit and view, meant to be bound in
-// namespaces. Each call returns fresh objects that the caller may modify.
-func BootstrapClusterRoles() []rbacv1.ClusterRole {
+// BuiltinClusterRoles returns the ClusterRoles every tenant can bind without
+// storing them: cluster-admin (everything), and admin, edit and view, meant
+// to be bound in namespaces. A tenant's own ClusterRole of the same name
+// takes their place. Each call returns fresh objects that the caller may
+// modify.
+func BuiltinClusterRoles() []rbacv1.ClusterRole {
 	return []rbacv1.ClusterRole{
 		{
 			ObjectMeta: bootstrapMeta(ClusterAdminRole),
@@ -138,3 +140,13 @@ func BootstrapClusterRoleBindings() []rbacv1.ClusterRoleBinding {
 		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClusterAdminRole},
 	}}
 }
+
+// builtinClusterRoleRules are the rules of the built-in ClusterRoles by name,
+// shared by every tenant that has no ClusterRole of that name.
+var builtinClusterRoleRules = func() map[string][]rbacv1.PolicyRule {
+	rules := map[string][]rbacv1.PolicyRule{}
+	for _, r := range BuiltinClusterRoles() {
+		rules[r.Name] = r.Rules
+	}
+	return rules
+}()

@@ -32,7 +32,7 @@ import (
 // store it, plus namespace bindings of admin, edit and view.
 func bootstrapTenant(tenant tenancy.Name) []runtime.Object {
 	var objs []runtime.Object
-	for _, r := range BootstrapClusterRoles() {
+	for _, r := range BuiltinClusterRoles() {
 		r.Annotations = map[string]string{tenancy.Annotation: string(tenant)}
 		objs = append(objs, &r)
 	}
@@ -104,7 +104,7 @@ func TestBootstrapRoles(t *testing.T) {
 }
 
 func TestBootstrapObjects(t *testing.T) {
-	roles := BootstrapClusterRoles()
+	roles := BuiltinClusterRoles()
 	var names []string
 	for _, r := range roles {
 		names = append(names, r.Name)
@@ -115,7 +115,7 @@ func TestBootstrapObjects(t *testing.T) {
 		}
 	}
 	if want := []string{ClusterAdminRole, AdminRole, EditRole, ViewRole}; !slices.Equal(names, want) {
-		t.Errorf("BootstrapClusterRoles() names = %v, want %v", names, want)
+		t.Errorf("BuiltinClusterRoles() names = %v, want %v", names, want)
 	}
 
 	bindings := BootstrapClusterRoleBindings()
@@ -131,7 +131,7 @@ func TestBootstrapObjects(t *testing.T) {
 
 	// Callers get their own copies: changing one must not change the next.
 	roles[3].Rules[0].Verbs[0] = "delete"
-	if again := BootstrapClusterRoles(); again[3].Rules[0].Verbs[0] != "get" {
-		t.Errorf("BootstrapClusterRoles() shares state between calls: view verb = %q", again[3].Rules[0].Verbs[0])
+	if again := BuiltinClusterRoles(); again[3].Rules[0].Verbs[0] != "get" {
+		t.Errorf("BuiltinClusterRoles() shares state between calls: view verb = %q", again[3].Rules[0].Verbs[0])
 	}
 }

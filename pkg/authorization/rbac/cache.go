@@ -101,7 +101,7 @@ func newStores() *CachedSource {
 }
 
 func newReflector(name string, lw cache.ListerWatcher, expectedType any, store cache.ReflectorStore) *cache.Reflector {
-	return cache.NewReflectorWithOptions(withoutWatchList{lw, cache.ToListerWatcherWithContext(lw)}, expectedType, store,
+	return cache.NewReflectorWithOptions(tenancy.ListWatchOnly(lw), expectedType, store,
 		cache.ReflectorOptions{Name: "rbac-" + name})
 }
 
@@ -208,7 +208,22 @@ func newSyncedIndexer(indexers cache.Indexers) *syncedIndexer {
 	return &syncedIndexer{Indexer: cache.NewIndexer(tenantKey, indexers)}
 }
 
+// Add, Update and Replace keep only what authorization reads: a region
+// holds the RBAC objects of every tenant.
+func (s *syncedIndexer) Add(obj any) error {
+	tenancy.TrimForCache(obj)
+	return s.Indexer.Add(obj)
+}
+
+func (s *syncedIndexer) Update(obj any) error {
+	tenancy.TrimForCache(obj)
+	return s.Indexer.Update(obj)
+}
+
 func (s *syncedIndexer) Replace(items []any, resourceVersion string) error {
+	for _, obj := range items {
+		tenancy.TrimForCache(obj)
+	}
 	if err := s.Indexer.Replace(items, resourceVersion); err != nil {
 		return fmt.Errorf("replacing cache contents: %w", err)
 	}
@@ -217,16 +232,3 @@ func (s *syncedIndexer) Replace(items []any, resourceVersion string) error {
 }
 
 func (s *syncedIndexer) hasSynced() bool { return s.synced.Load() }
-
-// withoutWatchList makes the reflector list instead of streaming the initial
-// state over a watch ("watch-list"): the reflector collects a watch-list into
-// a temporary store keyed by namespace/name, where same-named objects of
-// different tenants would overwrite each other before reaching our store.
-type withoutWatchList struct {
-	cache.ListerWatcher
-	cache.ListerWatcherWithContext
-}
-
-// IsWatchListSemanticsUnSupported is the hook client-go's reflector consults
-// to decide whether to use watch-list.
-func (withoutWatchList) IsWatchListSemanticsUnSupported() bool { return true }

@@ -23,6 +23,7 @@ package rbac
 import (
 	"context"
 	"fmt"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -192,6 +193,11 @@ func (a *Authorizer) roleRules(ctx context.Context, g grant) ([]rbacv1.PolicyRul
 		return role.Rules, nil
 	case "ClusterRole":
 		role, err := a.source.GetClusterRole(ctx, g.tenant, g.roleRef.Name)
+		if apierrors.IsNotFound(err) {
+			if rules, ok := builtinClusterRoleRules[g.roleRef.Name]; ok {
+				return rules, nil
+			}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("getting ClusterRole: %w", err)
 		}

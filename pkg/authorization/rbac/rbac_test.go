@@ -46,8 +46,12 @@ func twoTenants() []runtime.Object {
 		clusterRole(acme, "metrics", rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceURLs: []string{"/metrics"}}),
 		clusterRoleBinding(acme, "readers", clusterRoleRef("reader"), groupSubject("devs")),
 		clusterRoleBinding(acme, "metrics", clusterRoleRef("metrics"), userSubject("alice")),
-		// acme has no cluster-admin ClusterRole; globex does.
-		clusterRoleBinding(acme, "admins", clusterRoleRef("cluster-admin"), userSubject("bob")),
+		// acme has no superuser ClusterRole; globex does.
+		// carol binds the built-in view in acme; globex defines its own view.
+		roleBinding(acme, "ns4", "viewers", clusterRoleRef(ViewRole), userSubject("carol")),
+		clusterRole(globex, ViewRole, rbacv1.PolicyRule{Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"secrets"}}),
+		roleBinding(globex, "ns4", "viewers", clusterRoleRef(ViewRole), userSubject("carol")),
+		clusterRoleBinding(acme, "admins", clusterRoleRef("superuser"), userSubject("bob")),
 		// A ClusterRoleBinding has no namespace to default a service account's to.
 		clusterRoleBinding(acme, "sa-without-namespace", clusterRoleRef("reader"), saSubject("", "builder")),
 		role(acme, "ns1", "editor",
@@ -62,12 +66,12 @@ func twoTenants() []runtime.Object {
 
 		// globex: the same names, other rights.
 		clusterRole(globex, "reader", rbacv1.PolicyRule{Verbs: []string{"get", "list"}, APIGroups: []string{""}, Resources: []string{"secrets"}}),
-		clusterRole(globex, "cluster-admin",
+		clusterRole(globex, "superuser",
 			rbacv1.PolicyRule{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}},
 			rbacv1.PolicyRule{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}},
 		),
 		clusterRoleBinding(globex, "readers", clusterRoleRef("reader"), groupSubject("devs")),
-		clusterRoleBinding(globex, "admins", clusterRoleRef("cluster-admin"), userSubject("bob")),
+		clusterRoleBinding(globex, "admins", clusterRoleRef("superuser"), userSubject("bob")),
 		role(globex, "ns1", "editor", rbacv1.PolicyRule{Verbs: []string{"delete"}, APIGroups: []string{"apps"}, Resources: []string{"deployments"}}),
 		roleBinding(globex, "ns1", "editors", roleRef("editor"), userSubject("alice")),
 
@@ -115,9 +119,13 @@ func TestAuthorize(t *testing.T) {
 		{"acme's metrics do not reach globex", nonResourceRequest(aliceGlobex, "get", "/metrics"), authorizer.DecisionNoOpinion, ""},
 		{
 			"roleRef resolves only in the binding's tenant", resourceRequest(bobAcme, "get", "ns1", "", "pods", "", "p"), authorizer.DecisionNoOpinion,
-			`RBAC: ClusterRoleBinding "admins" of ClusterRole "cluster-admin" to User "bob" in tenant "acme": getting ClusterRole: clusterroles.rbac.authorization.k8s.io "cluster-admin" not found`,
+			`RBAC: ClusterRoleBinding "admins" of ClusterRole "superuser" to User "bob" in tenant "acme": getting ClusterRole: clusterroles.rbac.authorization.k8s.io "superuser" not found`,
 		},
-		{"globex cluster-admin", resourceRequest(bobGlobex, "delete", "", "", "nodes", "", "n"), authorizer.DecisionAllow, `ClusterRoleBinding "admins" of ClusterRole "cluster-admin"`},
+		{"globex superuser", resourceRequest(bobGlobex, "delete", "", "", "nodes", "", "n"), authorizer.DecisionAllow, `ClusterRoleBinding "admins" of ClusterRole "superuser"`},
+		{"built-in ClusterRole", resourceRequest(identity(acme, "carol"), "list", "ns4", "", "pods", "", ""), authorizer.DecisionAllow, `ClusterRole "view"`},
+		{"built-in ClusterRole grants no more than it says", resourceRequest(identity(acme, "carol"), "get", "ns4", "", "secrets", "", "s"), authorizer.DecisionNoOpinion, ""},
+		{"a tenant's ClusterRole replaces the built-in one", resourceRequest(identity(globex, "carol"), "list", "ns4", "", "pods", "", ""), authorizer.DecisionNoOpinion, ""},
+		{"a tenant's ClusterRole applies", resourceRequest(identity(globex, "carol"), "get", "ns4", "", "secrets", "", "s"), authorizer.DecisionAllow, `ClusterRole "view"`},
 		{"system identity uses the system tenant", resourceRequest(aliceSystem, "delete", "ns9", "apps", "deployments", "", "d"), authorizer.DecisionAllow, `tenant "system"`},
 		{"no user", resourceRequest(nil, "get", "ns1", "", "pods", "", "p"), authorizer.DecisionNoOpinion, ""},
 
@@ -213,7 +221,7 @@ func TestRulesFor(t *testing.T) {
 		{"acme user in a namespace without bindings", identity(acme, "alice", "devs"), "ns3", []string{podsReader, metrics}, false, ""},
 		{"globex user with the same name", identity(globex, "alice", "devs"), "ns1", []string{globexReader, globexEditor}, false, ""},
 		{"role binding to a cluster role", identity(acme, "dave"), "ns2", []string{podsReader}, false, ""},
-		{"unresolvable binding", identity(acme, "bob"), "ns1", nil, true, `clusterroles.rbac.authorization.k8s.io "cluster-admin" not found`},
+		{"unresolvable binding", identity(acme, "bob"), "ns1", nil, true, `clusterroles.rbac.authorization.k8s.io "superuser" not found`},
 		{"no user", nil, "ns1", nil, false, ""},
 	}
 	a := New(newTestSource(t, twoTenants()...))

@@ -60,10 +60,23 @@ const (
 	resync = 10 * time.Minute
 )
 
-// SystemNamespaces are the namespaces every tenant has, as every Kubernetes
-// cluster does.
+// SystemNamespaces are the namespaces of the system tenant, as every
+// Kubernetes cluster has them. Other tenants get only TenantNamespaces: a
+// tenant is meant to cost little, and nodes and their leases are the system
+// tenant's anyway.
 var SystemNamespaces = []string{
 	metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease,
+}
+
+// TenantNamespaces are the namespaces every other tenant starts with.
+var TenantNamespaces = []string{metav1.NamespaceDefault}
+
+// NamespacesOf returns the namespaces tenant t starts with.
+func NamespacesOf(t tenancy.Name) []string {
+	if t == tenancy.System {
+		return SystemNamespaces
+	}
+	return TenantNamespaces
 }
 
 var tenantsResource = tenancyv1.SchemeGroupVersion.WithResource("tenants")
@@ -152,14 +165,11 @@ func (c *Controller) bootstrap(ctx context.Context, t *tenancyv1.Tenant) error {
 			errs = append(errs, fmt.Errorf("creating %s: %w", what, err))
 		}
 	}
-	for _, name := range SystemNamespaces {
+	for _, name := range NamespacesOf(tenancy.Name(t.Name)) {
 		_, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
 		created("namespace "+name, err)
 	}
-	for _, role := range rbac.BootstrapClusterRoles() {
-		_, err := client.RbacV1().ClusterRoles().Create(ctx, &role, metav1.CreateOptions{})
-		created("clusterrole "+role.Name, err)
-	}
+	// The ClusterRoles it binds are built into the authorizer, not stored.
 	for _, binding := range rbac.BootstrapClusterRoleBindings() {
 		_, err := client.RbacV1().ClusterRoleBindings().Create(ctx, &binding, metav1.CreateOptions{})
 		created("clusterrolebinding "+binding.Name, err)
@@ -170,7 +180,7 @@ func (c *Controller) bootstrap(ctx context.Context, t *tenancyv1.Tenant) error {
 
 	if !meta.SetStatusCondition(&t.Status.Conditions, metav1.Condition{
 		Type: ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonBootstrapped,
-		Message: "System namespaces and default RBAC exist", ObservedGeneration: t.Generation,
+		Message: "Default namespaces and the tenant admins binding exist", ObservedGeneration: t.Generation,
 	}) {
 		return nil
 	}

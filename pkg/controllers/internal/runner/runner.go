@@ -36,6 +36,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+
+	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
 // ErrWaiting marks a reconcile that is not done yet because something it
@@ -81,7 +83,7 @@ func Run(ctx context.Context, c Config) {
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: c.Name},
 	)
 	store := &queueingStore{items: cache.NewStore(c.Key), key: c.Key, filter: c.Filter, queue: queue, logger: logger}
-	lw := withoutWatchList{c.ListerWatcher, cache.ToListerWatcherWithContext(c.ListerWatcher)}
+	lw := tenancy.ListWatchOnly(c.ListerWatcher)
 	reflector := cache.NewReflectorWithOptions(lw, c.ObjectType, store, cache.ReflectorOptions{
 		Name: c.Name, ResyncPeriod: c.Resync, Logger: &logger,
 	})
@@ -145,6 +147,7 @@ func (s *queueingStore) Add(obj any) error    { return s.put(obj) }
 func (s *queueingStore) Update(obj any) error { return s.put(obj) }
 
 func (s *queueingStore) put(obj any) error {
+	tenancy.TrimForCache(obj)
 	key, err := s.key(obj)
 	if err != nil {
 		return fmt.Errorf("keying object: %w", err)
@@ -174,6 +177,7 @@ func (s *queueingStore) Delete(obj any) error {
 func (s *queueingStore) Replace(list []any, resourceVersion string) error {
 	keep := make([]any, 0, len(list))
 	for _, obj := range list {
+		tenancy.TrimForCache(obj)
 		if _, err := s.key(obj); err != nil {
 			s.logger.Error(err, "Skipping object that cannot be keyed")
 			continue
@@ -194,16 +198,3 @@ func (s *queueingStore) Resync() error {
 	}
 	return nil
 }
-
-// withoutWatchList makes the reflector list instead of streaming the initial
-// state over a watch ("watch-list"): the reflector collects a watch-list into
-// a temporary store keyed by namespace/name, where same-named objects of
-// different tenants would overwrite each other before reaching ours.
-type withoutWatchList struct {
-	cache.ListerWatcher
-	cache.ListerWatcherWithContext
-}
-
-// IsWatchListSemanticsUnSupported is the hook client-go's reflector consults
-// to decide whether to use watch-list.
-func (withoutWatchList) IsWatchListSemanticsUnSupported() bool { return true }
