@@ -3,7 +3,8 @@
 
 GO ?= go
 BIN := bin/arcturus
-DATA_DIR ?= $(HOME)/.arcturus
+# Empty means arcturus's default: /var/lib/arcturus for root, ~/.arcturus otherwise.
+DATA_DIR ?=
 
 .PHONY: all build up run test test-unit test-integration bench generate verify-generate lint clean
 
@@ -14,7 +15,7 @@ build:
 
 # Start a single-node region with embedded etcd.
 up: build
-	$(BIN) up --data-dir $(DATA_DIR)
+	$(BIN) up $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 run: up
 
