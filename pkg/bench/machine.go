@@ -73,6 +73,6 @@ func (r *runner) header(server string) {
 	t.add("Load average at start", loadAverage())
 	t.add("Go", runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH)
 	t.add("Server", server)
-	t.add("Clients", fmt.Sprintf("client-go, QPS %g, burst %d per client set, JSON", r.cfg.QPS, r.cfg.Burst))
+	t.add("Clients", fmt.Sprintf("client-go, QPS %g, burst %d per client set, protobuf for built-in kinds (client-go's default)", r.cfg.QPS, r.cfg.Burst))
 	t.write(r.out)
 }
