@@ -107,9 +107,6 @@ func OfUser(u user.Info) Name {
 	return System
 }
 
-// IsSystemUser reports whether u belongs to the system tenant.
-func IsSystemUser(u user.Info) bool { return u != nil && OfUser(u) == System }
-
 // OfObject returns the tenant recorded on an object's annotations.
 func OfObject(annotations map[string]string) Name {
 	return Name(annotations[Annotation])

@@ -82,10 +82,6 @@ var selectableFields = map[string][]string{
 	"Node":      {"spec.unschedulable"},
 }
 
-// SelectableFields returns the field selector keys kind accepts, beyond the
-// metadata ones.
-func SelectableFields(kind string) []string { return selectableFields[kind] }
-
 func addFieldLabelConversions(scheme *runtime.Scheme) error {
 	for kind, fields := range selectableFields {
 		allowed := map[string]bool{"metadata.name": true, "metadata.namespace": true}
