@@ -28,27 +28,22 @@ import (
 )
 
 func newServerCommand() *cobra.Command {
-	o := apiserver.NewOptions()
-	cmd := &cobra.Command{
-		Use:   "server",
-		Short: "Run the region API server (a tenant and resource partition)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServer(genericapiserver.SetupSignalContext(), o)
-		},
-	}
-	o.AddFlags(cmd.Flags())
-	return cmd
+	return newServeCommand("server", "Run the region API server (a tenant and resource partition)")
 }
 
-// newUpCommand starts a whole single-node region in one process.
+// newUpCommand starts a whole single-node region in one process. Today that
+// is the API server with embedded etcd and its lifecycle controllers.
 func newUpCommand() *cobra.Command {
+	return newServeCommand("up", "Start a single-node region: API server with embedded etcd")
+}
+
+func newServeCommand(use, short string) *cobra.Command {
 	o := apiserver.NewOptions()
 	cmd := &cobra.Command{
-		Use:   "up",
-		Short: "Start a single-node region: API server with embedded etcd",
+		Use:   use,
+		Short: short,
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(*cobra.Command, []string) error {
 			return runServer(genericapiserver.SetupSignalContext(), o)
 		},
 	}
