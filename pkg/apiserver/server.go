@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authorization/union"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 	"k8s.io/apiserver/pkg/features"
@@ -43,6 +44,7 @@ import (
 	openapicommon "k8s.io/kube-openapi/pkg/common"
 
 	"github.com/arcturus-cloud/arcturus/pkg/admission/lifecycle"
+	"github.com/arcturus-cloud/arcturus/pkg/admission/rbacescalation"
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/authentication"
@@ -182,7 +184,8 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 	if err != nil {
 		return err
 	}
-	storage, err := newAPIStorage(optsGetter, saKeys, authz, union.NewRuleResolvers(baseline, rbacAuthorizer))
+	rules := union.NewRuleResolvers(baseline, rbacAuthorizer)
+	storage, err := newAPIStorage(optsGetter, saKeys, authz, rules)
 	if err != nil {
 		return err
 	}
@@ -198,7 +201,10 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 		return fmt.Errorf("authentication: %w", err)
 	}
 	config.Authentication.Authenticator = authn
-	config.AdmissionControl = lifecycle.New(storage.namespaces, storage.lookupTenant)
+	config.AdmissionControl = admission.NewChainHandler(
+		lifecycle.New(storage.namespaces, storage.lookupTenant),
+		rbacescalation.New(authz, rules, rbacAuthorizer),
+	)
 	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
 		h := tenancy.WithTenantExistence(apiHandler, storage.lookupTenant, c.Serializer)
 		h = genericapiserver.DefaultBuildHandlerChain(h, c)

@@ -180,6 +180,12 @@ func (a *Authorizer) visitRoleRef(ctx context.Context, g grant, visit visitor) b
 // roleRules resolves a binding's roleRef within the binding's own tenant. A
 // Role is looked up in the binding's namespace; a ClusterRole's rules apply
 // wherever the binding applies.
+// RoleRefRules returns the rules a binding in namespace of tenant t would
+// grant through ref; namespace is empty for a ClusterRoleBinding.
+func (a *Authorizer) RoleRefRules(ctx context.Context, t tenancy.Name, namespace string, ref rbacv1.RoleRef) ([]rbacv1.PolicyRule, error) {
+	return a.roleRules(ctx, grant{tenant: t, namespace: namespace, roleRef: ref})
+}
+
 func (a *Authorizer) roleRules(ctx context.Context, g grant) ([]rbacv1.PolicyRule, error) {
 	if g.roleRef.APIGroup != rbacv1.GroupName {
 		return nil, fmt.Errorf("unsupported role reference API group %q", g.roleRef.APIGroup)
