@@ -46,7 +46,6 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/admission/lifecycle"
 	"github.com/arcturus-cloud/arcturus/pkg/admission/rbacescalation"
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
-	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/authentication"
 	rbacauthz "github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers"
@@ -171,14 +170,7 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 
 	s.storageConfig = *storagebackend.NewDefaultConfig(o.EtcdPrefix, nil)
 	s.storageConfig.Transport.ServerList = etcdEndpoints
-	optsGetter := &restOptionsGetter{
-		config:     s.storageConfig,
-		watchCache: o.WatchCache,
-		versions: map[string]string{
-			"": "v1", "rbac.authorization.k8s.io": "v1", "coordination.k8s.io": "v1",
-			tenancyv1.GroupName: "v1",
-		},
-	}
+	optsGetter := &restOptionsGetter{config: s.storageConfig, watchCache: o.WatchCache}
 	config.RESTOptionsGetter = optsGetter
 	saKeys, err := serviceaccount.LoadOrCreateKeys(filepath.Join(o.tlsDir(), "service-account.key"), o.ServiceAccountIssuer)
 	if err != nil {

@@ -33,27 +33,25 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 )
 
-// restOptionsGetter gives every resource JSON storage in its served version
-// under the key prefix tenantstore lays out.
+// restOptionsGetter gives every resource JSON storage in its group's
+// preferred version under the key prefix tenantstore lays out.
 type restOptionsGetter struct {
 	config     storagebackend.Config
 	watchCache bool
-	// versions maps a group to the version its objects are stored in.
-	versions map[string]string
 }
 
 var _ generic.RESTOptionsGetter = &restOptionsGetter{}
 
 func (g *restOptionsGetter) GetRESTOptions(resource schema.GroupResource, _ runtime.Object) (generic.RESTOptions, error) {
-	version, ok := g.versions[resource.Group]
-	if !ok {
+	versions := Scheme.PrioritizedVersionsForGroup(resource.Group)
+	if len(versions) == 0 {
 		return generic.RESTOptions{}, fmt.Errorf("no storage version for group %q", resource.Group)
 	}
 	config := g.config
 	codec, encodeVersioner, err := serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
 		StorageMediaType:  runtime.ContentTypeJSON,
 		StorageSerializer: Codecs,
-		StorageVersion:    schema.GroupVersion{Group: resource.Group, Version: version},
+		StorageVersion:    versions[0],
 		MemoryVersion:     schema.GroupVersion{Group: resource.Group, Version: runtime.APIVersionInternal},
 		Config:            config,
 	})

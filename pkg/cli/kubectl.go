@@ -18,6 +18,7 @@ package cli
 
 import (
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	kubectlcmd "k8s.io/kubectl/pkg/cmd"
@@ -33,10 +34,9 @@ func newKubectlCommand() *cobra.Command {
 		Short:              "Run kubectl against the region",
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if os.Getenv("KUBECONFIG") == "" && !hasKubeconfigFlag(args) {
-				o := apiserver.NewOptions()
-				if _, err := os.Stat(o.AdminKubeconfigPath()); err == nil {
-					os.Setenv("KUBECONFIG", o.AdminKubeconfigPath())
+			if !hasKubeconfigFlag(args) {
+				if _, err := os.Stat(localKubeconfig()); err == nil {
+					os.Setenv("KUBECONFIG", localKubeconfig())
 				}
 			}
 			kubectl := kubectlcmd.NewDefaultKubectlCommand()
@@ -48,9 +48,18 @@ func newKubectlCommand() *cobra.Command {
 
 func hasKubeconfigFlag(args []string) bool {
 	for _, a := range args {
-		if a == "--kubeconfig" || len(a) > 13 && a[:13] == "--kubeconfig=" {
+		if a == "--kubeconfig" || strings.HasPrefix(a, "--kubeconfig=") {
 			return true
 		}
 	}
 	return false
+}
+
+// localKubeconfig is $KUBECONFIG, or else the admin kubeconfig of the local
+// region at the default data directory.
+func localKubeconfig() string {
+	if path := os.Getenv("KUBECONFIG"); path != "" {
+		return path
+	}
+	return apiserver.NewOptions().AdminKubeconfigPath()
 }

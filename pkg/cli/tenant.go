@@ -66,10 +66,7 @@ func newTenantCommand() *cobra.Command {
 
 func tenancyClient(kubeconfig string) (*rest.RESTClient, error) {
 	if kubeconfig == "" {
-		kubeconfig = os.Getenv("KUBECONFIG")
-	}
-	if kubeconfig == "" {
-		kubeconfig = apiserver.NewOptions().AdminKubeconfigPath()
+		kubeconfig = localKubeconfig()
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
