@@ -34,6 +34,7 @@ func NewRootCommand() *cobra.Command {
 	root.AddCommand(
 		newUpCommand(),
 		newServerCommand(),
+		newAgentCommand(),
 		newKubectlCommand(),
 		newTenantCommand(),
 		newKubeconfigCommand(),

@@ -185,7 +185,7 @@ func (e *env) waitBootstrapped(name tenancy.Name) {
 			e.t.Errorf("namespace %s of tenant %s is annotated %q", ns, name, got.Annotations[tenancy.Annotation])
 		}
 	}
-	for _, b := range rbac.BootstrapClusterRoleBindings() {
+	for _, b := range rbac.BootstrapClusterRoleBindings(name) {
 		if _, err := client.RbacV1().ClusterRoleBindings().Get(ctx, b.Name, metav1.GetOptions{}); err != nil {
 			e.t.Errorf("tenant %s: clusterrolebinding %s: %v", name, b.Name, err)
 		}

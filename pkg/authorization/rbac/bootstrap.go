@@ -32,6 +32,10 @@ const (
 	EditRole                = "edit"
 	ViewRole                = "view"
 	TenantAdminsBindingName = "arcturus:tenant-admins"
+	// NodeRole is what node agents may do; NodesGroup, the group of their
+	// identities (system:node:<name>), holds it in the system tenant.
+	NodeRole   = "system:node"
+	NodesGroup = "system:nodes"
 )
 
 var (
@@ -123,22 +127,45 @@ func BuiltinClusterRoles() []rbacv1.ClusterRole {
 		{ObjectMeta: bootstrapMeta(AdminRole), Rules: adminRules()},
 		{ObjectMeta: bootstrapMeta(EditRole), Rules: editRules()},
 		{ObjectMeta: bootstrapMeta(ViewRole), Rules: viewRules()},
+		{ObjectMeta: bootstrapMeta(NodeRole), Rules: nodeRules()},
 	}
 }
 
-// BootstrapClusterRoleBindings returns the ClusterRoleBindings every new
-// tenant gets: its admins group is cluster-admin of the tenant. Each call
-// returns fresh objects that the caller may modify.
-func BootstrapClusterRoleBindings() []rbacv1.ClusterRoleBinding {
-	return []rbacv1.ClusterRoleBinding{{
-		ObjectMeta: bootstrapMeta(TenantAdminsBindingName),
-		Subjects: []rbacv1.Subject{{
-			Kind:     rbacv1.GroupKind,
-			APIGroup: rbacv1.GroupName,
-			Name:     tenancy.AdminsGroup,
-		}},
-		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: ClusterAdminRole},
-	}}
+// nodeRules let a node agent keep its Node and Lease, and run the pods bound
+// to it in every tenant: read them and what they mount, write their status,
+// finish their deletion and record events about them.
+func nodeRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
+		rule([]string{"get", "list", "watch", "create", "update", "patch"}, "", "nodes"),
+		rule([]string{"get", "update", "patch"}, "", "nodes/status"),
+		rule([]string{"get", "list", "watch", "delete"}, "", "pods"),
+		rule([]string{"get", "update", "patch"}, "", "pods/status"),
+		rule(readVerbs, "", "configmaps", "secrets", "serviceaccounts"),
+		rule([]string{"create"}, "", "serviceaccounts/token"),
+		rule([]string{"create", "update", "patch"}, "", "events"),
+		rule([]string{"create", "update", "patch"}, "events.k8s.io", "events"),
+		rule([]string{"get", "list", "watch", "create", "update", "patch", "delete"}, "coordination.k8s.io", "leases"),
+	}
+}
+
+// BootstrapClusterRoleBindings returns the ClusterRoleBindings a new tenant
+// gets: its admins group is cluster-admin of the tenant, and in the system
+// tenant the node agents hold the node role. Each call returns fresh
+// objects that the caller may modify.
+func BootstrapClusterRoleBindings(t tenancy.Name) []rbacv1.ClusterRoleBinding {
+	bindings := []rbacv1.ClusterRoleBinding{groupBinding(TenantAdminsBindingName, tenancy.AdminsGroup, ClusterAdminRole)}
+	if t == tenancy.System {
+		bindings = append(bindings, groupBinding(NodeRole, NodesGroup, NodeRole))
+	}
+	return bindings
+}
+
+func groupBinding(name, group, role string) rbacv1.ClusterRoleBinding {
+	return rbacv1.ClusterRoleBinding{
+		ObjectMeta: bootstrapMeta(name),
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: group}},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+	}
 }
 
 // builtinClusterRoleRules are the rules of the built-in ClusterRoles by name,

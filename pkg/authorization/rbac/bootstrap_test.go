@@ -36,7 +36,7 @@ func bootstrapTenant(tenant tenancy.Name) []runtime.Object {
 		r.Annotations = map[string]string{tenancy.Annotation: string(tenant)}
 		objs = append(objs, &r)
 	}
-	for _, b := range BootstrapClusterRoleBindings() {
+	for _, b := range BootstrapClusterRoleBindings(tenant) {
 		b.Annotations = map[string]string{tenancy.Annotation: string(tenant)}
 		objs = append(objs, &b)
 	}
@@ -114,13 +114,17 @@ func TestBootstrapObjects(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{ClusterAdminRole, AdminRole, EditRole, ViewRole}; !slices.Equal(names, want) {
+	if want := []string{ClusterAdminRole, AdminRole, EditRole, ViewRole, NodeRole}; !slices.Equal(names, want) {
 		t.Errorf("BuiltinClusterRoles() names = %v, want %v", names, want)
 	}
 
-	bindings := BootstrapClusterRoleBindings()
+	bindings := BootstrapClusterRoleBindings("acme")
 	if len(bindings) != 1 {
-		t.Fatalf("BootstrapClusterRoleBindings() = %d bindings, want 1", len(bindings))
+		t.Fatalf("BootstrapClusterRoleBindings(acme) = %d bindings, want 1", len(bindings))
+	}
+	if system := BootstrapClusterRoleBindings(tenancy.System); len(system) != 2 || system[1].RoleRef.Name != NodeRole ||
+		system[1].Subjects[0].Name != NodesGroup {
+		t.Errorf("BootstrapClusterRoleBindings(system) = %+v, want the admins and the nodes binding", system)
 	}
 	b := bindings[0]
 	wantSubject := rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: tenancy.AdminsGroup}

@@ -170,7 +170,7 @@ func (c *Controller) bootstrap(ctx context.Context, t *tenancyv1.Tenant) error {
 		created("namespace "+name, err)
 	}
 	// The ClusterRoles it binds are built into the authorizer, not stored.
-	for _, binding := range rbac.BootstrapClusterRoleBindings() {
+	for _, binding := range rbac.BootstrapClusterRoleBindings(tenancy.Name(t.Name)) {
 		_, err := client.RbacV1().ClusterRoleBindings().Create(ctx, &binding, metav1.CreateOptions{})
 		created("clusterrolebinding "+binding.Name, err)
 	}

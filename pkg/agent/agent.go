@@ -1,0 +1,324 @@
+/*
+Copyright 2026 The Arcturus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package agent is the node agent: it registers its nodes and keeps their
+// Leases fresh, watches the pods bound to them in every tenant of every
+// tenant partition, and makes a runtime run them, writing back their status.
+// One agent serves one real node, or thousands of simulated ones.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime"
+	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/client"
+)
+
+// Config wires an agent.
+type Config struct {
+	// NodeClient talks to the resource partition that holds the nodes and
+	// their Leases, as the nodes' identity.
+	NodeClient kubernetes.Interface
+	// Partitions are the tenant partitions whose pods may be bound to the
+	// nodes; each is watched across all its tenants.
+	Partitions []*client.Core
+	// Nodes are the nodes this agent runs.
+	Nodes []NodeSpec
+	// Containers runs container pods; VMs runs VM pods and may be nil on a
+	// node without virtualization.
+	Containers runtime.Runtime
+	VMs        runtime.Runtime
+	// Workers sync pods in parallel.
+	Workers int
+	// HeartbeatWorkers renew leases and write node status in parallel.
+	HeartbeatWorkers int
+	// ResyncPeriod is how often a running pod is synced without a change
+	// of its object, to notice exits and apply restart policies.
+	ResyncPeriod time.Duration
+}
+
+// Agent runs the nodes of a Config.
+type Agent struct {
+	cfg      Config
+	nodes    map[string]*node
+	pods     *podCache
+	queue    workqueue.TypedRateLimitingInterface[types.UID]
+	recorder *recorder
+
+	// admitted are the pods this agent accepted to run, and usage what
+	// they request of each node, which admitting more must leave room for.
+	mu       sync.Mutex
+	admitted map[types.UID]admission
+	usage    map[string]corev1.ResourceList
+	// terminating are the pods being stopped in the background.
+	terminating map[types.UID]bool
+	wg          sync.WaitGroup
+	registered  atomic.Bool
+}
+
+// New checks cfg and returns an agent.
+func New(cfg Config) (*Agent, error) {
+	if cfg.NodeClient == nil || len(cfg.Partitions) == 0 || len(cfg.Nodes) == 0 || cfg.Containers == nil {
+		return nil, errors.New("agent needs a node client, at least one tenant partition, one node and a container runtime")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.HeartbeatWorkers <= 0 {
+		cfg.HeartbeatWorkers = 1
+	}
+	if cfg.ResyncPeriod <= 0 {
+		cfg.ResyncPeriod = 2 * time.Second
+	}
+	a := &Agent{
+		cfg:         cfg,
+		nodes:       make(map[string]*node, len(cfg.Nodes)),
+		pods:        newPodCache(),
+		admitted:    map[types.UID]admission{},
+		usage:       map[string]corev1.ResourceList{},
+		terminating: map[types.UID]bool{},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.NewTypedMaxOfRateLimiter(
+				workqueue.NewTypedItemExponentialFailureRateLimiter[types.UID](100*time.Millisecond, 30*time.Second),
+			),
+			workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "agent_pods"},
+		),
+	}
+	for _, spec := range cfg.Nodes {
+		if _, dup := a.nodes[spec.Name]; dup {
+			return nil, fmt.Errorf("node %q given twice", spec.Name)
+		}
+		a.nodes[spec.Name] = &node{spec: spec}
+	}
+	a.recorder = newRecorder(a)
+	return a, nil
+}
+
+// Registered reports whether the agent's nodes are registered.
+func (a *Agent) Registered() bool { return a.registered.Load() }
+
+// Recorder publishes pod Events in the pods' tenants; runtimes use it.
+func (a *Agent) Recorder() runtime.Recorder { return a.recorder }
+
+// Run registers the nodes, then serves them until ctx ends, and waits for
+// everything it started.
+func (a *Agent) Run(ctx context.Context) error {
+	logger := klog.FromContext(ctx)
+	managedNodes.Set(float64(len(a.nodes)))
+
+	if err := a.registerAll(ctx); err != nil {
+		return err
+	}
+	a.registered.Store(true)
+	logger.Info("Nodes registered", "nodes", len(a.nodes))
+
+	wg := &a.wg
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	wg.Go(func() { a.heartbeat(ctx) })
+	wg.Go(func() { a.recorder.run(ctx) })
+
+	selector := fields.OneTermNotEqualSelector("spec.nodeName", "").String()
+	if len(a.nodes) == 1 {
+		for name := range a.nodes {
+			selector = fields.OneTermEqualSelector("spec.nodeName", name).String()
+		}
+	}
+	var synced []cache.InformerSynced
+	for i, p := range a.cfg.Partitions {
+		store := &partitionStore{
+			cache: a.pods, partition: p, known: map[types.UID]bool{},
+			wanted:  func(pod *v1.Pod) bool { _, ok := a.nodes[pod.Spec.NodeName]; return ok },
+			enqueue: a.queue.Add,
+		}
+		name := fmt.Sprintf("agent-pods-%d", i)
+		r := cache.NewReflectorWithOptions(podListWatch(p, selector), &v1.Pod{}, store,
+			cache.ReflectorOptions{Name: name, Logger: &logger})
+		synced = append(synced, func() bool { return r.LastSyncResourceVersion() != "" })
+		wg.Go(func() { r.RunWithContext(ctx) })
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+		return ctx.Err()
+	}
+	// Pods the runtimes still hold whose objects are gone are queued too,
+	// so that an agent that was down while they were deleted cleans up.
+	a.queueOrphans(ctx)
+
+	for range a.cfg.Workers {
+		wg.Go(func() {
+			for a.processNext(ctx) {
+			}
+		})
+	}
+	logger.Info("Agent running", "partitions", len(a.cfg.Partitions), "workers", a.cfg.Workers)
+	<-ctx.Done()
+	a.queue.ShutDown()
+	return nil
+}
+
+func (a *Agent) registerAll(ctx context.Context) error {
+	work := make(chan *node)
+	errs := make(chan error, len(a.nodes))
+	var wg sync.WaitGroup
+	for range min(len(a.nodes), 32) {
+		wg.Go(func() {
+			for n := range work {
+				if err := a.register(ctx, n); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	for _, n := range a.nodes {
+		work <- n
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+func (a *Agent) queueOrphans(ctx context.Context) {
+	for _, rt := range a.runtimes() {
+		refs, err := rt.Pods(ctx)
+		if err != nil {
+			utilruntime.HandleErrorWithContext(ctx, err, "Listing runtime pods", "runtime", rt.Name())
+			continue
+		}
+		for _, ref := range refs {
+			if _, ok := a.pods.get(ref.UID); !ok {
+				a.queue.Add(ref.UID)
+			}
+		}
+	}
+}
+
+func (a *Agent) runtimes() []runtime.Runtime {
+	if a.cfg.VMs == nil || a.cfg.VMs == a.cfg.Containers {
+		return []runtime.Runtime{a.cfg.Containers}
+	}
+	return []runtime.Runtime{a.cfg.Containers, a.cfg.VMs}
+}
+
+// heartbeat renews every node's Lease each leaseRenewInterval and checks
+// its status each statusUpdateInterval. Nodes start at random offsets so
+// that thousands of simulated nodes spread their writes evenly.
+func (a *Agent) heartbeat(ctx context.Context) {
+	type beat struct {
+		node  string
+		lease bool
+	}
+	q := workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[beat]{Name: "agent_heartbeats"})
+	due := make(map[beat]time.Time, 2*len(a.nodes))
+	var dueMu sync.Mutex
+	schedule := func(b beat, at time.Time) {
+		dueMu.Lock()
+		due[b] = at
+		dueMu.Unlock()
+		q.AddAfter(b, time.Until(at))
+	}
+	now := time.Now()
+	for name := range a.nodes {
+		offset := time.Duration(rand.Int64N(int64(leaseRenewInterval)))
+		if len(a.nodes) == 1 {
+			offset = 0
+		}
+		schedule(beat{name, true}, now.Add(offset))
+		schedule(beat{name, false}, now.Add(offset+statusUpdateInterval))
+	}
+	var wg sync.WaitGroup
+	for range a.cfg.HeartbeatWorkers {
+		wg.Go(func() {
+			for {
+				b, quit := q.Get()
+				if quit {
+					return
+				}
+				dueMu.Lock()
+				at := due[b]
+				dueMu.Unlock()
+				n := a.nodes[b.node]
+				if b.lease {
+					err := a.renewLease(ctx, n)
+					heartbeatLag.Observe(time.Since(at).Seconds())
+					if err != nil && ctx.Err() == nil {
+						heartbeats.WithLabelValues("error").Inc()
+						klog.FromContext(ctx).Error(err, "Renewing node lease", "node", b.node)
+					} else {
+						heartbeats.WithLabelValues("ok").Inc()
+					}
+					schedule(b, at.Add(leaseRenewInterval))
+				} else {
+					if err := a.updateNodeStatus(ctx, n, nil, false); err != nil && ctx.Err() == nil {
+						klog.FromContext(ctx).Error(err, "Updating node status", "node", b.node)
+					}
+					schedule(b, at.Add(statusUpdateInterval))
+				}
+				q.Done(b)
+			}
+		})
+	}
+	<-ctx.Done()
+	q.ShutDown()
+	wg.Wait()
+}
+
+func (a *Agent) processNext(ctx context.Context) bool {
+	uid, quit := a.queue.Get()
+	if quit {
+		return false
+	}
+	defer a.queue.Done(uid)
+	start := time.Now()
+	requeue, err := a.syncPod(ctx, uid)
+	podSyncDuration.Observe(time.Since(start).Seconds())
+	switch {
+	case err == nil:
+		podSyncs.WithLabelValues("ok").Inc()
+		a.queue.Forget(uid)
+		if requeue > 0 {
+			a.queue.AddAfter(uid, requeue)
+		}
+	case ctx.Err() != nil:
+	default:
+		podSyncs.WithLabelValues("error").Inc()
+		utilruntime.HandleErrorWithContext(ctx, err, "Syncing pod failed; retrying", "uid", uid)
+		a.queue.AddRateLimited(uid)
+	}
+	return true
+}

@@ -1,0 +1,256 @@
+/*
+Copyright 2026 The Arcturus Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	goruntime "runtime"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/component-base/metrics/legacyregistry"
+	"k8s.io/klog/v2"
+
+	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/sim"
+	"github.com/arcturus-cloud/arcturus/pkg/client"
+)
+
+// Options are the agent's command-line settings.
+type Options struct {
+	// Kubeconfig reaches the resource partition that holds this node, as
+	// the node's identity (user system:node:<name>, group system:nodes).
+	Kubeconfig string
+	// TenantPartitions are kubeconfigs of the tenant partitions whose pods
+	// run here; by default the resource partition is the only one.
+	TenantPartitions []string
+	NodeName         string
+	HealthAddress    string
+
+	Simulate       int
+	SimulatePrefix string
+	SimulateCPU    resource.Quantity
+	SimulateMemory resource.Quantity
+	SimulatePods   int64
+	SimulateZones  int
+}
+
+// NewOptions returns the defaults.
+func NewOptions() *Options {
+	host, _ := os.Hostname()
+	return &Options{
+		NodeName:       host,
+		HealthAddress:  "127.0.0.1:10248",
+		SimulatePrefix: "sim",
+		SimulateCPU:    resource.MustParse("32"),
+		SimulateMemory: resource.MustParse("256Gi"),
+		SimulatePods:   110,
+		SimulateZones:  3,
+	}
+}
+
+// AddFlags registers the options' flags.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Kubeconfig of the node's identity on the resource partition that holds its Node and Lease.")
+	fs.StringSliceVar(&o.TenantPartitions, "tenant-partitions", o.TenantPartitions, "Kubeconfigs of the tenant partitions whose pods may run here (default: the --kubeconfig endpoint).")
+	fs.StringVar(&o.NodeName, "node-name", o.NodeName, "Name of the node.")
+	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address serving /healthz, /readyz and /metrics over plain HTTP; empty disables it.")
+	fs.IntVar(&o.Simulate, "simulate", o.Simulate, "Run this many simulated nodes instead of the real one: Nodes and Leases in the API whose pods run without a runtime.")
+	fs.StringVar(&o.SimulatePrefix, "simulate-prefix", o.SimulatePrefix, "Name prefix of simulated nodes.")
+	fs.Var(&quantityValue{&o.SimulateCPU}, "simulate-cpu", "CPU capacity of each simulated node.")
+	fs.Var(&quantityValue{&o.SimulateMemory}, "simulate-memory", "Memory capacity of each simulated node.")
+	fs.Int64Var(&o.SimulatePods, "simulate-pods", o.SimulatePods, "Pod capacity of each simulated node.")
+	fs.IntVar(&o.SimulateZones, "simulate-zones", o.SimulateZones, "Zones the simulated nodes are spread over (label topology.kubernetes.io/zone).")
+}
+
+type quantityValue struct{ q *resource.Quantity }
+
+func (v *quantityValue) String() string { return v.q.String() }
+func (v *quantityValue) Type() string   { return "quantity" }
+func (v *quantityValue) Set(s string) error {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return err
+	}
+	*v.q = q
+	return nil
+}
+
+// Validate checks the options.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Kubeconfig == "" {
+		errs = append(errs, errors.New("--kubeconfig is required"))
+	}
+	if o.Simulate < 0 {
+		errs = append(errs, errors.New("--simulate must not be negative"))
+	}
+	if o.Simulate == 0 && o.NodeName == "" {
+		errs = append(errs, errors.New("--node-name is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// Run runs the agent until ctx ends.
+func (o *Options) Run(ctx context.Context) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	nodeConfig, err := loadConfig(o.Kubeconfig, o.Simulate)
+	if err != nil {
+		return err
+	}
+	nodeClient, err := kubernetes.NewForConfig(nodeConfig)
+	if err != nil {
+		return fmt.Errorf("building node client: %w", err)
+	}
+	partitionFiles := o.TenantPartitions
+	if len(partitionFiles) == 0 {
+		partitionFiles = []string{o.Kubeconfig}
+	}
+	var partitions []*client.Core
+	for _, f := range partitionFiles {
+		cfg, err := loadConfig(f, o.Simulate)
+		if err != nil {
+			return err
+		}
+		c, err := client.NewCore(cfg, nil)
+		if err != nil {
+			return err
+		}
+		partitions = append(partitions, c)
+	}
+
+	if o.Simulate == 0 {
+		return errors.New("only simulated nodes are supported by this build (use --simulate)")
+	}
+	rt := sim.New()
+	cfg := Config{
+		NodeClient: nodeClient, Partitions: partitions,
+		Nodes:      o.simulatedNodes(),
+		Containers: rt, VMs: rt,
+		Workers:          32,
+		HeartbeatWorkers: 16,
+		// Simulated pods never change on their own.
+		ResyncPeriod: time.Hour,
+	}
+	a, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	return serveWithHealth(ctx, o.HealthAddress, a)
+}
+
+// loadConfig reads a kubeconfig, sized for the number of nodes it serves.
+func loadConfig(path string, nodes int) (*rest.Config, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig %s: %w", path, err)
+	}
+	// Each node renews its lease every 10s and writes its pods' status.
+	cfg.QPS = float32(max(50, nodes/5))
+	cfg.Burst = int(cfg.QPS) * 2
+	cfg.UserAgent = "arcturus-agent"
+	return cfg, nil
+}
+
+func (o *Options) simulatedNodes() []NodeSpec {
+	nodes := make([]NodeSpec, 0, o.Simulate)
+	for i := range o.Simulate {
+		name := fmt.Sprintf("%s-%05d", o.SimulatePrefix, i)
+		labels := map[string]string{
+			corev1.LabelHostname: name, corev1.LabelOSStable: "linux", corev1.LabelArchStable: goruntime.GOARCH,
+			LabelSimulated: "true", LabelVMRuntime: "true", LabelVMAccelerator: "simulated",
+		}
+		if o.SimulateZones > 0 {
+			labels[corev1.LabelTopologyZone] = fmt.Sprintf("zone-%d", i%o.SimulateZones)
+		}
+		// Addresses from the benchmarking range of RFC 2544: unique per
+		// node, routed nowhere.
+		ip := net.IPv4(198, 18+byte((i+1)>>16), byte((i+1)>>8), byte(i+1))
+		nodes = append(nodes, NodeSpec{
+			Name: name,
+			Capacity: corev1.ResourceList{
+				corev1.ResourceCPU:    o.SimulateCPU.DeepCopy(),
+				corev1.ResourceMemory: o.SimulateMemory.DeepCopy(),
+				corev1.ResourcePods:   *resource.NewQuantity(o.SimulatePods, resource.DecimalSI),
+			},
+			Labels:    labels,
+			Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip.String()}, {Type: corev1.NodeHostName, Address: name}},
+			NodeInfo: corev1.NodeSystemInfo{
+				OperatingSystem: "linux", Architecture: goruntime.GOARCH,
+				ContainerRuntimeVersion: "simulated://1", KubeletVersion: "arcturus",
+			},
+		})
+	}
+	return nodes
+}
+
+// serveWithHealth runs the agent and, beside it, its health and metrics
+// endpoint, until ctx ends or the agent fails.
+func serveWithHealth(ctx context.Context, addr string, a *Agent) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg     sync.WaitGroup
+		runErr error
+	)
+	wg.Go(func() {
+		defer cancel()
+		runErr = a.Run(ctx)
+	})
+	if addr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+		mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+			if !a.Registered() {
+				http.Error(w, "nodes not registered yet", http.StatusServiceUnavailable)
+				return
+			}
+			fmt.Fprintln(w, "ok")
+		})
+		mux.Handle("/metrics", legacyregistry.Handler())
+		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return fmt.Errorf("listening on %s: %w", addr, err)
+		}
+		wg.Go(func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				klog.FromContext(ctx).Error(err, "Health endpoint failed")
+			}
+		})
+		<-ctx.Done()
+		shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+		defer stop()
+		_ = srv.Shutdown(shutdownCtx)
+	}
+	wg.Wait()
+	return runErr
+}
