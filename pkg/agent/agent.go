@@ -53,10 +53,6 @@ type Config struct {
 	Partitions []*client.Core
 	// Nodes are the nodes this agent runs.
 	Nodes []NodeSpec
-	// Containers runs container pods; VMs runs VM pods and may be nil on a
-	// node without virtualization.
-	Containers runtime.Runtime
-	VMs        runtime.Runtime
 	// Workers sync pods in parallel.
 	Workers int
 	// HeartbeatWorkers renew leases and write node status in parallel.
@@ -66,9 +62,18 @@ type Config struct {
 	ResyncPeriod time.Duration
 }
 
+// Runtimes run the pods of the agent's nodes.
+type Runtimes struct {
+	// Containers runs container pods.
+	Containers runtime.Runtime
+	// VMs runs VM pods; nil on a node without virtualization.
+	VMs runtime.Runtime
+}
+
 // Agent runs the nodes of a Config.
 type Agent struct {
 	cfg      Config
+	rt       Runtimes
 	nodes    map[string]*node
 	pods     *podCache
 	queue    workqueue.TypedRateLimitingInterface[types.UID]
@@ -87,8 +92,8 @@ type Agent struct {
 
 // New checks cfg and returns an agent.
 func New(cfg Config) (*Agent, error) {
-	if cfg.NodeClient == nil || len(cfg.Partitions) == 0 || len(cfg.Nodes) == 0 || cfg.Containers == nil {
-		return nil, errors.New("agent needs a node client, at least one tenant partition, one node and a container runtime")
+	if cfg.NodeClient == nil || len(cfg.Partitions) == 0 || len(cfg.Nodes) == 0 {
+		return nil, errors.New("agent needs a node client, at least one tenant partition and one node")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
@@ -129,9 +134,16 @@ func (a *Agent) Registered() bool { return a.registered.Load() }
 // Recorder publishes pod Events in the pods' tenants; runtimes use it.
 func (a *Agent) Recorder() runtime.Recorder { return a.recorder }
 
-// Run registers the nodes, then serves them until ctx ends, and waits for
-// everything it started.
-func (a *Agent) Run(ctx context.Context) error {
+// Objects reads what pods refer to from their tenants; runtimes use it.
+func (a *Agent) Objects() runtime.Objects { return objects{a} }
+
+// Run registers the nodes, then runs their pods with rt until ctx ends,
+// and waits for everything it started.
+func (a *Agent) Run(ctx context.Context, rt Runtimes) error {
+	if rt.Containers == nil {
+		return errors.New("agent needs a container runtime")
+	}
+	a.rt = rt
 	logger := klog.FromContext(ctx)
 	managedNodes.Set(float64(len(a.nodes)))
 
@@ -229,10 +241,10 @@ func (a *Agent) queueOrphans(ctx context.Context) {
 }
 
 func (a *Agent) runtimes() []runtime.Runtime {
-	if a.cfg.VMs == nil || a.cfg.VMs == a.cfg.Containers {
-		return []runtime.Runtime{a.cfg.Containers}
+	if a.rt.VMs == nil || a.rt.VMs == a.rt.Containers {
+		return []runtime.Runtime{a.rt.Containers}
 	}
-	return []runtime.Runtime{a.cfg.Containers, a.cfg.VMs}
+	return []runtime.Runtime{a.rt.Containers, a.rt.VMs}
 }
 
 // heartbeat renews every node's Lease each leaseRenewInterval and checks

@@ -19,6 +19,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"k8s.io/klog/v2"
 
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -151,4 +153,36 @@ func (r *recorder) prune() {
 			delete(r.seen, k)
 		}
 	}
+}
+
+// objects reads ConfigMaps and Secrets from the tenant and partition of
+// the pod that refers to them.
+type objects struct{ agent *Agent }
+
+func (o objects) partitionOf(pod *v1.Pod) (*client.Core, error) {
+	bp, ok := o.agent.pods.get(pod.UID)
+	if !ok {
+		return nil, fmt.Errorf("pod %s/%s is no longer bound here", pod.Namespace, pod.Name)
+	}
+	return bp.partition, nil
+}
+
+func (o objects) ConfigMap(ctx context.Context, pod *v1.Pod, name string) (*corev1.ConfigMap, error) {
+	p, err := o.partitionOf(pod)
+	if err != nil {
+		return nil, err
+	}
+	cm := &corev1.ConfigMap{}
+	err = p.Request(http.MethodGet, tenancy.OfObject(pod.Annotations)).Namespace(pod.Namespace).Resource("configmaps").Name(name).Do(ctx).Into(cm)
+	return cm, err
+}
+
+func (o objects) Secret(ctx context.Context, pod *v1.Pod, name string) (*corev1.Secret, error) {
+	p, err := o.partitionOf(pod)
+	if err != nil {
+		return nil, err
+	}
+	s := &corev1.Secret{}
+	err = p.Request(http.MethodGet, tenancy.OfObject(pod.Annotations)).Namespace(pod.Namespace).Resource("secrets").Name(name).Do(ctx).Into(s)
+	return s, err
 }

@@ -76,7 +76,11 @@ type node struct {
 	registeredAt time.Time
 }
 
-func (n *node) desiredStatus(conditions []corev1.NodeCondition) corev1.NodeStatus {
+func (n *node) desiredStatus(conditions []corev1.NodeCondition, runtimeVersion string) corev1.NodeStatus {
+	info := n.spec.NodeInfo
+	if runtimeVersion != "" {
+		info.ContainerRuntimeVersion = runtimeVersion
+	}
 	return corev1.NodeStatus{
 		Capacity:    n.spec.Capacity.DeepCopy(),
 		Allocatable: n.spec.Capacity.DeepCopy(),
@@ -86,7 +90,7 @@ func (n *node) desiredStatus(conditions []corev1.NodeCondition) corev1.NodeStatu
 		DaemonEndpoints: corev1.NodeDaemonEndpoints{
 			KubeletEndpoint: corev1.DaemonEndpoint{Port: n.spec.DaemonPort},
 		},
-		NodeInfo: n.spec.NodeInfo,
+		NodeInfo: info,
 	}
 }
 
@@ -139,7 +143,11 @@ func (a *Agent) register(ctx context.Context, n *node) error {
 // last read.
 func (a *Agent) updateNodeStatus(ctx context.Context, n *node, current *corev1.Node, force bool) error {
 	conditions := a.nodeConditions(ctx, n)
-	desired := n.desiredStatus(conditions)
+	var version string
+	if v, ok := a.rt.Containers.(interface{ Version() string }); ok {
+		version = v.Version()
+	}
+	desired := n.desiredStatus(conditions, version)
 	if !force && time.Since(n.reportedAt) < statusReportInterval && sameStatus(n.reported, desired) {
 		return nil
 	}
@@ -185,10 +193,10 @@ func sameStatus(a, b corev1.NodeStatus) bool {
 }
 
 func (a *Agent) nodeConditions(ctx context.Context, n *node) []corev1.NodeCondition {
-	containers := a.cfg.Containers.Ready(ctx)
+	containers := a.rt.Containers.Ready(ctx)
 	var vms error = fmt.Errorf("this node runs no virtual machines")
-	if a.cfg.VMs != nil {
-		vms = a.cfg.VMs.Ready(ctx)
+	if a.rt.VMs != nil {
+		vms = a.rt.VMs.Ready(ctx)
 	}
 	cond := func(t corev1.NodeConditionType, err error, okReason, okMessage, badReason string) corev1.NodeCondition {
 		if err == nil {
@@ -198,7 +206,7 @@ func (a *Agent) nodeConditions(ctx context.Context, n *node) []corev1.NodeCondit
 	}
 	return []corev1.NodeCondition{
 		cond(corev1.NodeReady, containers, "AgentReady", "arcturus agent is posting ready status", "ContainerRuntimeNotReady"),
-		cond(ContainerRuntimeReady, containers, "RuntimeReady", a.cfg.Containers.Name()+" is ready", "RuntimeNotReady"),
+		cond(ContainerRuntimeReady, containers, "RuntimeReady", a.rt.Containers.Name()+" is ready", "RuntimeNotReady"),
 		cond(VMRuntimeReady, vms, "RuntimeReady", "virtual machines can run", "RuntimeNotReady"),
 	}
 }

@@ -22,7 +22,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"sync"
 	"time"
@@ -36,6 +38,9 @@ import (
 	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/klog/v2"
 
+	"github.com/arcturus-cloud/arcturus/pkg/agent/cni"
+	"github.com/arcturus-cloud/arcturus/pkg/agent/containerd"
+	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/cri"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/sim"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
 )
@@ -50,6 +55,16 @@ type Options struct {
 	TenantPartitions []string
 	NodeName         string
 	HealthAddress    string
+	// DataDir holds the agent's files under agent/: pod logs and volumes,
+	// the managed containerd's root and the pod network's configuration.
+	DataDir string
+	// ContainerdSocket uses a running containerd instead of a managed one.
+	ContainerdSocket string
+	// PodCIDR gives this node's pods their addresses.
+	PodCIDR string
+	// NodeIP is the node's address; by default that of its default route.
+	NodeIP  string
+	MaxPods int64
 
 	Simulate       int
 	SimulatePrefix string
@@ -62,8 +77,17 @@ type Options struct {
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	host, _ := os.Hostname()
+	dataDir := "/var/lib/arcturus"
+	if os.Geteuid() != 0 {
+		if home, err := os.UserHomeDir(); err == nil {
+			dataDir = filepath.Join(home, ".arcturus")
+		}
+	}
 	return &Options{
 		NodeName:       host,
+		DataDir:        dataDir,
+		PodCIDR:        "10.88.0.0/16",
+		MaxPods:        110,
 		HealthAddress:  "127.0.0.1:10248",
 		SimulatePrefix: "sim",
 		SimulateCPU:    resource.MustParse("32"),
@@ -79,6 +103,11 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.TenantPartitions, "tenant-partitions", o.TenantPartitions, "Kubeconfigs of the tenant partitions whose pods may run here (default: the --kubeconfig endpoint).")
 	fs.StringVar(&o.NodeName, "node-name", o.NodeName, "Name of the node.")
 	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address serving /healthz, /readyz and /metrics over plain HTTP; empty disables it.")
+	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the agent's files (under agent/).")
+	fs.StringVar(&o.ContainerdSocket, "containerd-socket", o.ContainerdSocket, "Socket of a running containerd to use; by default the agent runs its own with a generated configuration.")
+	fs.StringVar(&o.PodCIDR, "pod-cidr", o.PodCIDR, "Address range of this node's pods (used for the pod network of a managed containerd).")
+	fs.StringVar(&o.NodeIP, "node-ip", o.NodeIP, "Address of the node (default: the source address of its default route).")
+	fs.Int64Var(&o.MaxPods, "max-pods", o.MaxPods, "Pods this node runs at most.")
 	fs.IntVar(&o.Simulate, "simulate", o.Simulate, "Run this many simulated nodes instead of the real one: Nodes and Leases in the API whose pods run without a runtime.")
 	fs.StringVar(&o.SimulatePrefix, "simulate-prefix", o.SimulatePrefix, "Name prefix of simulated nodes.")
 	fs.Var(&quantityValue{&o.SimulateCPU}, "simulate-cpu", "CPU capacity of each simulated node.")
@@ -146,13 +175,12 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 
 	if o.Simulate == 0 {
-		return errors.New("only simulated nodes are supported by this build (use --simulate)")
+		return o.runNode(ctx, nodeClient, partitions)
 	}
 	rt := sim.New()
 	cfg := Config{
 		NodeClient: nodeClient, Partitions: partitions,
-		Nodes:      o.simulatedNodes(),
-		Containers: rt, VMs: rt,
+		Nodes:            o.simulatedNodes(),
 		Workers:          32,
 		HeartbeatWorkers: 16,
 		// Simulated pods never change on their own.
@@ -162,7 +190,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return serveWithHealth(ctx, o.HealthAddress, a)
+	return serveWithHealth(ctx, o.HealthAddress, a, Runtimes{Containers: rt, VMs: rt})
 }
 
 // loadConfig reads a kubeconfig, sized for the number of nodes it serves.
@@ -212,7 +240,7 @@ func (o *Options) simulatedNodes() []NodeSpec {
 
 // serveWithHealth runs the agent and, beside it, its health and metrics
 // endpoint, until ctx ends or the agent fails.
-func serveWithHealth(ctx context.Context, addr string, a *Agent) error {
+func serveWithHealth(ctx context.Context, addr string, a *Agent, rt Runtimes) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -221,7 +249,7 @@ func serveWithHealth(ctx context.Context, addr string, a *Agent) error {
 	)
 	wg.Go(func() {
 		defer cancel()
-		runErr = a.Run(ctx)
+		runErr = a.Run(ctx, rt)
 	})
 	if addr != "" {
 		mux := http.NewServeMux()
@@ -253,4 +281,64 @@ func serveWithHealth(ctx context.Context, addr string, a *Agent) error {
 	}
 	wg.Wait()
 	return runErr
+}
+
+// runNode runs the agent of this machine: containers through containerd,
+// which it starts unless one was named.
+func (o *Options) runNode(ctx context.Context, nodeClient kubernetes.Interface, partitions []*client.Core) error {
+	dir := filepath.Join(o.DataDir, "agent")
+	socket := o.ContainerdSocket
+	if socket == "" {
+		subnet, err := netip.ParsePrefix(o.PodCIDR)
+		if err != nil {
+			return fmt.Errorf("--pod-cidr: %w", err)
+		}
+		confDir := filepath.Join(dir, "cni", "net.d")
+		if err := cni.Write(confDir, cni.Network{
+			Name: "arcturus", Bridge: "arcturus0", Subnet: subnet, DataDir: filepath.Join(dir, "cni", "networks"),
+		}); err != nil {
+			return err
+		}
+		d, err := containerd.Start(ctx, containerd.Config{
+			Dir: filepath.Join(dir, "containerd"), CNIBinDirs: cni.DefaultBinDirs, CNIConfDir: confDir,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := d.Stop(); err != nil {
+				klog.FromContext(ctx).Error(err, "Stopping containerd")
+			}
+		}()
+		socket = d.Socket
+		if err := containerd.EnsurePauseImage(ctx, socket); err != nil {
+			return err
+		}
+	}
+	capacity, err := hostCapacity(o.MaxPods)
+	if err != nil {
+		return err
+	}
+	labels := map[string]string{
+		corev1.LabelHostname: o.NodeName, corev1.LabelOSStable: "linux", corev1.LabelArchStable: goruntime.GOARCH,
+		LabelVMRuntime: "false",
+	}
+	a, err := New(Config{
+		NodeClient: nodeClient, Partitions: partitions,
+		Nodes: []NodeSpec{{
+			Name: o.NodeName, Capacity: capacity, Labels: labels, PodCIDR: o.PodCIDR,
+			Addresses: hostAddresses(o.NodeIP, o.NodeName), NodeInfo: hostInfo(""),
+		}},
+	})
+	if err != nil {
+		return err
+	}
+	containers, err := cri.New(ctx, cri.Config{
+		Endpoint: socket, Dir: filepath.Join(dir, "pods"), Recorder: a.Recorder(), Objects: a.Objects(),
+	})
+	if err != nil {
+		return err
+	}
+	defer containers.Close(context.WithoutCancel(ctx))
+	return serveWithHealth(ctx, o.HealthAddress, a, Runtimes{Containers: containers})
 }

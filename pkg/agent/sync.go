@@ -90,9 +90,9 @@ func terminal(phase corev1.PodPhase) bool {
 
 func (a *Agent) runtimeFor(pod *v1.Pod) runtime.Runtime {
 	if pod.Spec.VirtualMachine != nil {
-		return a.cfg.VMs
+		return a.rt.VMs
 	}
-	return a.cfg.Containers
+	return a.rt.Containers
 }
 
 func (a *Agent) hostIPs(nodeName string) []string {
@@ -137,7 +137,7 @@ func (a *Agent) admit(pod *v1.Pod) (reason, message string, ok bool) {
 	if _, ok := a.admitted[pod.UID]; ok {
 		return "", "", true
 	}
-	if pod.Spec.VirtualMachine != nil && a.cfg.VMs == nil {
+	if pod.Spec.VirtualMachine != nil && a.rt.VMs == nil {
 		return ReasonVMUnsupported, "Pod was rejected: this node runs no virtual machines", false
 	}
 	requests := pod.Requests()

@@ -35,6 +35,7 @@ func NewRootCommand() *cobra.Command {
 		newUpCommand(),
 		newServerCommand(),
 		newAgentCommand(),
+		newImageCommand(),
 		newKubectlCommand(),
 		newTenantCommand(),
 		newKubeconfigCommand(),

@@ -131,3 +131,10 @@ type Sandbox struct {
 type ImageFiles interface {
 	ImageFile(ctx context.Context, ref string, policy corev1.PullPolicy) (string, error)
 }
+
+// Objects reads the objects a pod refers to (environment from ConfigMaps
+// and Secrets) from the pod's own tenant and namespace.
+type Objects interface {
+	ConfigMap(ctx context.Context, pod *v1.Pod, name string) (*corev1.ConfigMap, error)
+	Secret(ctx context.Context, pod *v1.Pod, name string) (*corev1.Secret, error)
+}
