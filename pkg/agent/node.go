@@ -47,10 +47,11 @@ const (
 type NodeSpec struct {
 	Name string
 	// Capacity of the node; allocatable is the same (no reservations yet).
-	Capacity  corev1.ResourceList
-	Labels    map[string]string
-	Addresses []corev1.NodeAddress
-	PodCIDR   string
+	Capacity    corev1.ResourceList
+	Labels      map[string]string
+	Annotations map[string]string
+	Addresses   []corev1.NodeAddress
+	PodCIDR     string
 	// DaemonPort is where the agent serves logs and exec for the API server.
 	DaemonPort int32
 	NodeInfo   corev1.NodeSystemInfo
@@ -99,7 +100,7 @@ func (n *node) desiredStatus(conditions []corev1.NodeCondition, runtimeVersion s
 // unschedulable, which belong to administrators, are kept.
 func (a *Agent) register(ctx context.Context, n *node) error {
 	want := &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{Name: n.spec.Name, Labels: n.spec.Labels},
+		ObjectMeta: metav1.ObjectMeta{Name: n.spec.Name, Labels: n.spec.Labels, Annotations: n.spec.Annotations},
 		Spec:       corev1.NodeSpec{PodCIDR: n.spec.PodCIDR},
 	}
 	if n.spec.PodCIDR != "" {
@@ -115,10 +116,18 @@ func (a *Agent) register(ctx context.Context, n *node) error {
 		if existing.Labels == nil {
 			existing.Labels = map[string]string{}
 		}
+		if existing.Annotations == nil {
+			existing.Annotations = map[string]string{}
+		}
 		changed := false
 		for k, v := range n.spec.Labels {
 			if existing.Labels[k] != v {
 				existing.Labels[k], changed = v, true
+			}
+		}
+		for k, v := range n.spec.Annotations {
+			if existing.Annotations[k] != v {
+				existing.Annotations[k], changed = v, true
 			}
 		}
 		if existing.Spec.PodCIDR == "" && n.spec.PodCIDR != "" {

@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -43,6 +44,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/cri"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/sim"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
+	"github.com/arcturus-cloud/arcturus/pkg/pki"
 )
 
 // Options are the agent's command-line settings.
@@ -65,6 +67,8 @@ type Options struct {
 	// NodeIP is the node's address; by default that of its default route.
 	NodeIP  string
 	MaxPods int64
+	// Port serves logs, exec, attach and port-forward to the API server.
+	Port int32
 
 	Simulate       int
 	SimulatePrefix string
@@ -72,6 +76,8 @@ type Options struct {
 	SimulateMemory resource.Quantity
 	SimulatePods   int64
 	SimulateZones  int
+
+	nodeConfig *rest.Config
 }
 
 // NewOptions returns the defaults.
@@ -88,6 +94,7 @@ func NewOptions() *Options {
 		DataDir:        dataDir,
 		PodCIDR:        "10.88.0.0/16",
 		MaxPods:        110,
+		Port:           10250,
 		HealthAddress:  "127.0.0.1:10248",
 		SimulatePrefix: "sim",
 		SimulateCPU:    resource.MustParse("32"),
@@ -108,6 +115,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.PodCIDR, "pod-cidr", o.PodCIDR, "Address range of this node's pods (used for the pod network of a managed containerd).")
 	fs.StringVar(&o.NodeIP, "node-ip", o.NodeIP, "Address of the node (default: the source address of its default route).")
 	fs.Int64Var(&o.MaxPods, "max-pods", o.MaxPods, "Pods this node runs at most.")
+	fs.Int32Var(&o.Port, "port", o.Port, "Port of the agent API (logs, exec, attach, port-forward) that the API server calls.")
 	fs.IntVar(&o.Simulate, "simulate", o.Simulate, "Run this many simulated nodes instead of the real one: Nodes and Leases in the API whose pods run without a runtime.")
 	fs.StringVar(&o.SimulatePrefix, "simulate-prefix", o.SimulatePrefix, "Name prefix of simulated nodes.")
 	fs.Var(&quantityValue{&o.SimulateCPU}, "simulate-cpu", "CPU capacity of each simulated node.")
@@ -150,6 +158,7 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	nodeConfig, err := loadConfig(o.Kubeconfig, o.Simulate)
+	o.nodeConfig = nodeConfig
 	if err != nil {
 		return err
 	}
@@ -190,7 +199,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return serveWithHealth(ctx, o.HealthAddress, a, Runtimes{Containers: rt, VMs: rt})
+	return serve(ctx, o.HealthAddress, a, Runtimes{Containers: rt, VMs: rt}, nil)
 }
 
 // loadConfig reads a kubeconfig, sized for the number of nodes it serves.
@@ -238,19 +247,26 @@ func (o *Options) simulatedNodes() []NodeSpec {
 	return nodes
 }
 
-// serveWithHealth runs the agent and, beside it, its health and metrics
-// endpoint, until ctx ends or the agent fails.
-func serveWithHealth(ctx context.Context, addr string, a *Agent, rt Runtimes) error {
+// serve runs the agent and, beside it, its health and metrics endpoint and
+// the agent API (when given), until ctx ends or one of them fails.
+func serve(ctx context.Context, addr string, a *Agent, rt Runtimes, api func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
 		wg     sync.WaitGroup
 		runErr error
 	)
+	var apiErr error
 	wg.Go(func() {
 		defer cancel()
 		runErr = a.Run(ctx, rt)
 	})
+	if api != nil {
+		wg.Go(func() {
+			defer cancel()
+			apiErr = api(ctx)
+		})
+	}
 	if addr != "" {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
@@ -280,7 +296,7 @@ func serveWithHealth(ctx context.Context, addr string, a *Agent, rt Runtimes) er
 		_ = srv.Shutdown(shutdownCtx)
 	}
 	wg.Wait()
-	return runErr
+	return errors.Join(runErr, apiErr)
 }
 
 // runNode runs the agent of this machine: containers through containerd,
@@ -323,11 +339,27 @@ func (o *Options) runNode(ctx context.Context, nodeClient kubernetes.Interface, 
 		corev1.LabelHostname: o.NodeName, corev1.LabelOSStable: "linux", corev1.LabelArchStable: goruntime.GOARCH,
 		LabelVMRuntime: "false",
 	}
+	addresses := hostAddresses(o.NodeIP, o.NodeName)
+	hosts := []string{"127.0.0.1", o.NodeName}
+	for _, addr := range addresses {
+		hosts = append(hosts, addr.Address)
+	}
+	caPEM := o.nodeConfig.CAData
+	if len(caPEM) == 0 && o.nodeConfig.CAFile != "" {
+		if caPEM, err = os.ReadFile(o.nodeConfig.CAFile); err != nil {
+			return fmt.Errorf("reading the region CA: %w", err)
+		}
+	}
+	server, err := LoadOrCreateServer(filepath.Join(dir, "tls"), hosts, caPEM)
+	if err != nil {
+		return err
+	}
 	a, err := New(Config{
 		NodeClient: nodeClient, Partitions: partitions,
 		Nodes: []NodeSpec{{
 			Name: o.NodeName, Capacity: capacity, Labels: labels, PodCIDR: o.PodCIDR,
-			Addresses: hostAddresses(o.NodeIP, o.NodeName), NodeInfo: hostInfo(""),
+			Annotations: map[string]string{pki.AgentCertificateAnnotation: server.Fingerprint},
+			Addresses:   addresses, NodeInfo: hostInfo(""), DaemonPort: o.Port,
 		}},
 	})
 	if err != nil {
@@ -340,5 +372,7 @@ func (o *Options) runNode(ctx context.Context, nodeClient kubernetes.Interface, 
 		return err
 	}
 	defer containers.Close(context.WithoutCancel(ctx))
-	return serveWithHealth(ctx, o.HealthAddress, a, Runtimes{Containers: containers})
+	return serve(ctx, o.HealthAddress, a, Runtimes{Containers: containers}, func(ctx context.Context) error {
+		return server.Serve(ctx, net.JoinHostPort("", strconv.Itoa(int(o.Port))), a)
+	})
 }

@@ -18,6 +18,7 @@ package apiserver
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -25,7 +26,6 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/generic"
@@ -50,10 +50,10 @@ type apiStorage struct {
 	serviceAccounts *tenantstore.REST
 }
 
-func newAPIStorage(optsGetter generic.RESTOptionsGetter, tokens core.TokenIssuer, authz authorizer.Authorizer, rules authorizer.RuleResolver) (*apiStorage, error) {
+func newAPIStorage(optsGetter generic.RESTOptionsGetter, tokens core.TokenIssuer, authz authorizer.Authorizer, rules authorizer.RuleResolver, agentClient tls.Certificate) (*apiStorage, error) {
 	builders := map[string]func(generic.RESTOptionsGetter) (map[string]rest.Storage, error){
 		"": func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
-			return core.NewStorage(Scheme, g, tokens)
+			return core.NewStorage(Scheme, g, tokens, agentClient)
 		},
 		rbacv1.GroupName: func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
 			return rbac.NewStorage(Scheme, g)
@@ -97,7 +97,7 @@ func (s *apiStorage) serviceAccount(ctx context.Context, namespace, name string)
 
 // install serves every group: core/v1 under /api, the rest under /apis.
 func (s *apiStorage) install(server *genericapiserver.GenericAPIServer) error {
-	legacy := genericapiserver.NewDefaultAPIGroupInfo("", Scheme, metav1.ParameterCodec, Codecs)
+	legacy := genericapiserver.NewDefaultAPIGroupInfo("", Scheme, ParameterCodec, Codecs)
 	legacy.VersionedResourcesStorageMap["v1"] = s.groups[""]
 	if err := server.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, &legacy); err != nil {
 		return fmt.Errorf("installing core/v1: %w", err)
@@ -107,7 +107,7 @@ func (s *apiStorage) install(server *genericapiserver.GenericAPIServer) error {
 		if group == "" {
 			continue
 		}
-		info := genericapiserver.NewDefaultAPIGroupInfo(group, Scheme, metav1.ParameterCodec, Codecs)
+		info := genericapiserver.NewDefaultAPIGroupInfo(group, Scheme, ParameterCodec, Codecs)
 		info.VersionedResourcesStorageMap["v1"] = storage
 		infos = append(infos, &info)
 	}

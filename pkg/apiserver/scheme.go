@@ -38,6 +38,9 @@ var (
 	Scheme = runtime.NewScheme()
 	// Codecs serializes the Scheme's types.
 	Codecs = serializer.NewCodecFactory(Scheme)
+	// ParameterCodec reads options from query strings, the subresources'
+	// own (pod logs, exec) included.
+	ParameterCodec = runtime.NewParameterCodec(Scheme)
 )
 
 func init() {

@@ -18,6 +18,7 @@ package apiserver
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net"
@@ -177,7 +178,11 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 		return err
 	}
 	rules := union.NewRuleResolvers(baseline, rbacAuthorizer)
-	storage, err := newAPIStorage(optsGetter, saKeys, authz, rules)
+	agentClient, err := s.agentClientCertificate()
+	if err != nil {
+		return err
+	}
+	storage, err := newAPIStorage(optsGetter, saKeys, authz, rules, agentClient)
 	if err != nil {
 		return err
 	}
@@ -334,4 +339,18 @@ func (s *Server) writeAdminKubeconfig() error {
 	}
 	klog.InfoS("Wrote admin kubeconfig", "path", path)
 	return nil
+}
+
+// agentClientCertificate issues the certificate the server presents to
+// node agents. It is made afresh at every start and never written down.
+func (s *Server) agentClientCertificate() (tls.Certificate, error) {
+	certPEM, keyPEM, err := s.ca.IssueClient(pki.ClientIdentity{User: pki.APIServerAgentClient})
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("issuing the agent client certificate: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("loading the agent client certificate: %w", err)
+	}
+	return cert, nil
 }

@@ -23,6 +23,7 @@ package runtime
 import (
 	"context"
 	"io"
+	"net/url"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -137,4 +138,18 @@ type ImageFiles interface {
 type Objects interface {
 	ConfigMap(ctx context.Context, pod *v1.Pod, name string) (*corev1.ConfigMap, error)
 	Secret(ctx context.Context, pod *v1.Pod, name string) (*corev1.Secret, error)
+}
+
+// Streamer is implemented by runtimes whose pods can be entered: exec,
+// attach and port-forward. Each returns the URL of a streaming endpoint
+// (SPDY upgrades, as CRI serves them) that the agent proxies the caller to.
+type Streamer interface {
+	Exec(ctx context.Context, pod *v1.Pod, container string, cmd []string, s Streams) (*url.URL, error)
+	Attach(ctx context.Context, pod *v1.Pod, container string, s Streams) (*url.URL, error)
+	PortForward(ctx context.Context, pod *v1.Pod, ports []int32) (*url.URL, error)
+}
+
+// Streams says which standard streams a session carries.
+type Streams struct {
+	Stdin, Stdout, Stderr, TTY bool
 }

@@ -18,6 +18,7 @@ limitations under the License.
 package core
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strconv"
 	"time"
@@ -38,7 +39,9 @@ import (
 
 // NewStorage returns the storage of every core/v1 resource, keyed by the
 // resource path the API installs it under.
-func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter, tokens TokenIssuer) (map[string]rest.Storage, error) {
+// agentClient is the API server's certificate for calling node agents
+// (logs, exec, attach, port-forward).
+func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter, tokens TokenIssuer, agentClient tls.Certificate) (map[string]rest.Storage, error) {
 	pods, err := newPodStorage(typer, optsGetter)
 	if err != nil {
 		return nil, err
@@ -63,8 +66,13 @@ func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter,
 	if err != nil {
 		return nil, err
 	}
+	locator := podLocator{pods: pods.Pod, nodes: nodes, clientCert: agentClient}
 	storage := map[string]rest.Storage{
 		"pods":                pods.Pod,
+		"pods/log":            &LogREST{locator},
+		"pods/exec":           newExecREST(locator),
+		"pods/attach":         newAttachREST(locator),
+		"pods/portforward":    newPortForwardREST(locator),
 		"pods/status":         pods.Status,
 		"pods/binding":        pods.Binding,
 		"namespaces":          namespaces.Namespace,
