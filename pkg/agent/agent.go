@@ -147,8 +147,19 @@ func (a *Agent) Run(ctx context.Context, rt Runtimes) error {
 	logger := klog.FromContext(ctx)
 	managedNodes.Set(float64(len(a.nodes)))
 
-	if err := a.registerAll(ctx); err != nil {
-		return err
+	// The API server may not be up yet, or not yet know the node role:
+	// keep trying, as the kubelet does.
+	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
+		err := a.registerAll(ctx)
+		if err == nil {
+			break
+		}
+		logger.Error(err, "Registering nodes failed; retrying", "in", delay)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
 	}
 	a.registered.Store(true)
 	logger.Info("Nodes registered", "nodes", len(a.nodes))

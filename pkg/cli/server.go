@@ -19,22 +19,94 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/klog/v2"
 
+	"github.com/arcturus-cloud/arcturus/pkg/agent"
 	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
+	"github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
+	"github.com/arcturus-cloud/arcturus/pkg/pki"
+	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
 func newServerCommand() *cobra.Command {
 	return newServeCommand("server", "Run the region API server (a tenant and resource partition)")
 }
 
-// newUpCommand starts a whole single-node region in one process. Today that
-// is the API server with embedded etcd and its lifecycle controllers.
+// newUpCommand starts a whole single-node region in one process: the API
+// server with embedded etcd and its controllers, and the agent of this
+// machine, which runs containerd unless given one.
 func newUpCommand() *cobra.Command {
-	return newServeCommand("up", "Start a single-node region: API server with embedded etcd")
+	o := apiserver.NewOptions()
+	ao := agent.NewOptions()
+	var noAgent bool
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start a single-node region: API server with embedded etcd, controllers and this machine's node agent",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			ctx := genericapiserver.SetupSignalContext()
+			if noAgent {
+				return runServer(ctx, o)
+			}
+			return runUp(ctx, o, ao)
+		},
+	}
+	o.AddFlags(cmd.Flags())
+	fs := pflag.NewFlagSet("agent", pflag.ContinueOnError)
+	ao.AddFlags(fs)
+	for _, name := range []string{"node-name", "containerd-socket", "pod-cidr", "node-ip", "max-pods", "simulate",
+		"simulate-prefix", "simulate-cpu", "simulate-memory", "simulate-pods", "simulate-zones"} {
+		cmd.Flags().AddFlag(fs.Lookup(name))
+	}
+	cmd.Flags().Int32Var(&ao.Port, "agent-port", ao.Port, "Port of the node agent's API (logs, exec, attach, port-forward).")
+	cmd.Flags().StringVar(&ao.HealthAddress, "agent-health-address", ao.HealthAddress, "Address of the node agent's /healthz, /readyz and /metrics; empty disables it.")
+	cmd.Flags().BoolVar(&noAgent, "no-agent", false, "Run no node agent: the region has no node of its own.")
+	return cmd
+}
+
+// runUp serves the API and runs this machine's agent beside it. The agent
+// talks to the server as the node's own identity, through a kubeconfig
+// minted from the region CA; if it fails, the API keeps serving.
+func runUp(ctx context.Context, o *apiserver.Options, ao *agent.Options) error {
+	s, err := apiserver.New(ctx, o)
+	if err != nil {
+		return err
+	}
+	kubeconfig, err := s.CA().Kubeconfig(o.ServerURL(), "node", pki.ClientIdentity{
+		User: "system:node:" + ao.NodeName, Groups: []string{rbac.NodesGroup}, Tenant: string(tenancy.System),
+	})
+	if err != nil {
+		return fmt.Errorf("node kubeconfig: %w", err)
+	}
+	ao.DataDir = o.DataDir
+	ao.Kubeconfig = filepath.Join(o.DataDir, "agent", "node.kubeconfig")
+	if err := os.MkdirAll(filepath.Dir(ao.Kubeconfig), 0o700); err != nil {
+		return fmt.Errorf("creating agent directory: %w", err)
+	}
+	if err := os.WriteFile(ao.Kubeconfig, kubeconfig, 0o600); err != nil {
+		return fmt.Errorf("writing node kubeconfig: %w", err)
+	}
+	printServing(o)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := ao.Run(ctx); err != nil {
+			klog.ErrorS(err, "Node agent failed; the API keeps serving without this node")
+		}
+	})
+	err = s.Run(ctx)
+	cancel()
+	wg.Wait()
+	return err
 }
 
 func newServeCommand(use, short string) *cobra.Command {
@@ -56,8 +128,12 @@ func runServer(ctx context.Context, o *apiserver.Options) error {
 	if err != nil {
 		return err
 	}
+	printServing(o)
+	return s.Run(ctx)
+}
+
+func printServing(o *apiserver.Options) {
 	klog.InfoS("Serving", "url", o.ServerURL(), "kubeconfig", o.AdminKubeconfigPath())
 	fmt.Printf("Arcturus is serving at %s\nAdmin kubeconfig: %s\nTry: arcturus kubectl --kubeconfig %s get namespaces\n",
 		o.ServerURL(), o.AdminKubeconfigPath(), o.AdminKubeconfigPath())
-	return s.Run(ctx)
 }

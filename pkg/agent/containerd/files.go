@@ -167,8 +167,11 @@ func (f *ImageFiles) ImageFile(ctx context.Context, ref string, policy corev1.Pu
 		return "", err
 	}
 
+	if err := manifestDesc.Digest.Validate(); err != nil {
+		return "", fmt.Errorf("image %s: manifest digest %q: %w", name, manifestDesc.Digest, err)
+	}
 	dir := filepath.Join(f.cacheDir, manifestDesc.Digest.Encoded())
-	unlock, err := f.lock(ctx, "file\x00"+manifestDesc.Digest.String())
+	unlock, err := f.lock(ctx, "extraction", manifestDesc.Digest.String())
 	if err != nil {
 		return "", err
 	}
@@ -244,7 +247,7 @@ func (f *ImageFiles) local(ctx context.Context, c *containerd.Client, name strin
 // With ifMissing, it first looks again whether a concurrent call has
 // pulled it.
 func (f *ImageFiles) pull(ctx context.Context, c *containerd.Client, name string, ifMissing bool) (ocispec.Descriptor, ocispec.Manifest, error) {
-	unlock, err := f.lock(ctx, "pull\x00"+name)
+	unlock, err := f.lock(ctx, "pull", name)
 	if err != nil {
 		return ocispec.Descriptor{}, ocispec.Manifest{}, err
 	}
@@ -592,7 +595,9 @@ func (f *ImageFiles) extract(ctx context.Context, cs content.Store, name string,
 					if n := u.lookup(sp.path); n != nil && n.kind == kindReg && n.src == sp.src {
 						return true, nil
 					}
-					_ = sp.file.Truncate(0)
+					if err := sp.file.Truncate(0); err != nil {
+						return false, fmt.Errorf("reusing staging file: %w", err)
+					}
 					sp.src, sp.path = id, p
 				} else {
 					t, err := newTemp()
@@ -820,7 +825,7 @@ func (f *ImageFiles) Prune(ctx context.Context, keep func(digest.Digest) bool) e
 		if d == "" || !e.IsDir() || keep(d) {
 			continue
 		}
-		unlock, err := f.lock(ctx, "file\x00"+d.String())
+		unlock, err := f.lock(ctx, "extraction", d.String())
 		if err != nil {
 			return err
 		}
@@ -867,8 +872,10 @@ type keyLock struct {
 	refs int
 }
 
-// lock takes the lock for key, waiting until it is free or ctx is done.
-func (f *ImageFiles) lock(ctx context.Context, key string) (func(), error) {
+// lock takes the lock for the operation op on subject, waiting until it
+// is free or ctx is done.
+func (f *ImageFiles) lock(ctx context.Context, op, subject string) (func(), error) {
+	key := op + "\x00" + subject
 	f.mu.Lock()
 	l := f.locks[key]
 	if l == nil {
@@ -892,6 +899,6 @@ func (f *ImageFiles) lock(ctx context.Context, key string) (func(), error) {
 		}, nil
 	case <-ctx.Done():
 		release()
-		return nil, ctx.Err()
+		return nil, fmt.Errorf("waiting for the %s of %s under way: %w", op, subject, ctx.Err())
 	}
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.uber.org/goleak"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/arcturus-cloud/arcturus/pkg/agent/cni"
@@ -116,6 +117,9 @@ func checkFile(t *testing.T, cacheDir, p, base string, want []byte) {
 // TestImageFiles runs ImageFiles against a containerd of its own.
 func TestImageFiles(t *testing.T) {
 	requireContainerd(t)
+	// Runs last: after containerd has stopped and the client is closed.
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, before) })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
 
