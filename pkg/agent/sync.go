@@ -231,6 +231,15 @@ func (a *Agent) terminate(ctx context.Context, bp boundPod) {
 				return
 			}
 		}
+		// Everything of the pod goes before its object does, so that a
+		// deletion that returned has freed the node.
+		if rt != nil {
+			if err := rt.RemovePod(ctx, pod.UID); err != nil {
+				utilruntime.HandleErrorWithContext(ctx, err, "Removing pod failed; retrying")
+				a.queue.AddRateLimited(pod.UID)
+				return
+			}
+		}
 		err := bp.partition.DeletePod(ctx, bp.tenant(), pod.Namespace, pod.Name, metav1.DeleteOptions{
 			GracePeriodSeconds: ptr.To[int64](0),
 			Preconditions:      &metav1.Preconditions{UID: ptr.To(pod.UID)},
@@ -239,11 +248,6 @@ func (a *Agent) terminate(ctx context.Context, bp boundPod) {
 			utilruntime.HandleErrorWithContext(ctx, err, "Deleting stopped pod failed; retrying")
 			a.queue.AddRateLimited(pod.UID)
 			return
-		}
-		if rt != nil {
-			if err := rt.RemovePod(ctx, pod.UID); err != nil {
-				utilruntime.HandleErrorWithContext(ctx, err, "Removing pod failed")
-			}
 		}
 		a.release(pod.UID)
 		logger.V(2).Info("Pod terminated", "grace", grace)

@@ -21,6 +21,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"net"
 	"net/http"
 	"os"
@@ -33,6 +34,7 @@ import (
 	"k8s.io/apiserver/pkg/features"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
+	genericfilters "k8s.io/apiserver/pkg/server/filters"
 	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
@@ -126,6 +128,10 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 	o := s.options
 	config := genericapiserver.NewConfig(Codecs)
 	config.EffectiveVersion = compatibility.NewEffectiveVersionFromString(KubernetesVersion, "", "")
+	// Streams to pods last as long as the user keeps them open, as in
+	// kube-apiserver: no request timeout, not counted as in-flight.
+	config.LongRunningFunc = genericfilters.BasicLongRunningRequestCheck(
+		sets.NewString("watch", "proxy"), sets.NewString("attach", "exec", "proxy", "log", "portforward"))
 
 	serving := genericoptions.NewSecureServingOptions()
 	serving.BindAddress = net.ParseIP(o.BindAddress)

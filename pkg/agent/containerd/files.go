@@ -525,111 +525,131 @@ type spool struct {
 	file *os.File
 }
 
+// extraction is the state of one extract.
+type extraction struct {
+	f       *ImageFiles
+	staging string
+	prefix  string
+	u       union
+	spool   *spool
+	temps   []*os.File
+}
+
+func (x *extraction) newTemp() (*os.File, error) {
+	t, err := os.CreateTemp(x.staging, x.prefix+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating staging file: %w", err)
+	}
+	x.temps = append(x.temps, t)
+	return t, nil
+}
+
+// cleanup removes the staging files not renamed into the cache.
+func (x *extraction) cleanup() {
+	for _, t := range x.temps {
+		_ = t.Close()
+		_ = os.Remove(t.Name())
+	}
+}
+
+// add applies entry index of layer to the union, spooling the data of a
+// regular file unless the one spooled before is still there: mostly the
+// image holds one file, read once.
+func (x *extraction) add(ctx context.Context, layer, index int, hdr *tar.Header, r io.Reader) error {
+	u := &x.u
+	u.entries++
+	if u.entries > maxLayerEntries {
+		return fmt.Errorf("more than %d entries", maxLayerEntries)
+	}
+	p, err := cleanPath(hdr.Name)
+	if err != nil {
+		return err
+	}
+	if p == "." {
+		return nil
+	}
+	dirName, base := path.Split(p)
+	dirName = path.Clean(dirName)
+	if strings.HasPrefix(base, ".wh.") {
+		switch {
+		case base == ".wh..wh..opq":
+			u.opaque(dirName, layer)
+		case strings.HasPrefix(base, ".wh..wh."):
+			// Other AUFS metadata: not a path of the image.
+		default:
+			hidden := strings.TrimPrefix(base, ".wh.")
+			if hidden == "" || hidden == "." || hidden == ".." {
+				return fmt.Errorf("invalid whiteout %q", hdr.Name)
+			}
+			u.remove(path.Join(dirName, hidden))
+		}
+		return nil
+	}
+	id := entryID{layer, index}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		u.put(p, &node{kind: kindDir, layer: layer})
+	case tar.TypeReg, tar.TypeGNUSparse:
+		if hdr.Size < 0 || hdr.Size > x.f.maxFileSize {
+			return fmt.Errorf("file %s is %d bytes, more than the limit of %d", p, hdr.Size, x.f.maxFileSize)
+		}
+		u.put(p, &node{kind: kindReg, layer: layer, src: id, size: hdr.Size})
+		sp := x.spool
+		if sp == nil {
+			t, err := x.newTemp()
+			if err != nil {
+				return err
+			}
+			sp = &spool{file: t}
+			x.spool = sp
+		} else if n := u.lookup(sp.path); n != nil && n.kind == kindReg && n.src == sp.src {
+			return nil
+		} else if err := sp.file.Truncate(0); err != nil {
+			return fmt.Errorf("reusing staging file: %w", err)
+		}
+		sp.src, sp.path = id, p
+		if err := writeFile(ctx, sp.file, r, hdr.Size); err != nil {
+			return fmt.Errorf("file %s: %w", p, err)
+		}
+	case tar.TypeLink:
+		target, err := cleanPath(hdr.Linkname)
+		if err != nil {
+			return fmt.Errorf("hard link %s: %w", p, err)
+		}
+		t := u.lookup(target)
+		if t == nil || t.kind != kindReg {
+			return fmt.Errorf("hard link %s to %s, which is not a regular file of the image", p, target)
+		}
+		u.put(p, &node{kind: kindReg, layer: layer, src: t.src, size: t.size})
+	default:
+		u.put(p, &node{kind: kindOther, layer: layer})
+	}
+	return nil
+}
+
 // extract reads the layers of manifest, requires exactly one regular file
 // in their union and puts it into dir.
-func (f *ImageFiles) extract(ctx context.Context, cs content.Store, name string, manifestDigest digest.Digest, manifest ocispec.Manifest, dir string) (_ string, retErr error) {
-	staging := filepath.Join(f.cacheDir, stagingDir)
-	if err := os.MkdirAll(staging, 0o700); err != nil {
+func (f *ImageFiles) extract(ctx context.Context, cs content.Store, name string, manifestDigest digest.Digest, manifest ocispec.Manifest, dir string) (string, error) {
+	x := &extraction{
+		f:       f,
+		staging: filepath.Join(f.cacheDir, stagingDir),
+		prefix:  manifestDigest.Encoded(),
+		u:       union{root: &node{kind: kindDir, children: map[string]*node{}}},
+	}
+	if err := os.MkdirAll(x.staging, 0o700); err != nil {
 		return "", fmt.Errorf("creating image file cache: %w", err)
 	}
-	var temps []*os.File
-	newTemp := func() (*os.File, error) {
-		t, err := os.CreateTemp(staging, manifestDigest.Encoded()+"-*")
-		if err != nil {
-			return nil, fmt.Errorf("creating staging file: %w", err)
-		}
-		temps = append(temps, t)
-		return t, nil
-	}
-	defer func() {
-		for _, t := range temps {
-			_ = t.Close()
-			_ = os.Remove(t.Name())
-		}
-	}()
-
-	u := &union{root: &node{kind: kindDir, children: map[string]*node{}}}
-	var sp *spool
+	defer x.cleanup()
 	for li, layer := range manifest.Layers {
 		err := f.readLayer(ctx, cs, layer, func(index int, hdr *tar.Header, r io.Reader) (bool, error) {
-			u.entries++
-			if u.entries > maxLayerEntries {
-				return false, fmt.Errorf("more than %d entries", maxLayerEntries)
-			}
-			p, err := cleanPath(hdr.Name)
-			if err != nil {
-				return false, err
-			}
-			if p == "." {
-				return true, nil
-			}
-			dirName, base := path.Split(p)
-			dirName = path.Clean(dirName)
-			if strings.HasPrefix(base, ".wh.") {
-				switch {
-				case base == ".wh..wh..opq":
-					u.opaque(dirName, li)
-				case strings.HasPrefix(base, ".wh..wh."):
-					// Other AUFS metadata: not a path of the image.
-				default:
-					hidden := strings.TrimPrefix(base, ".wh.")
-					if hidden == "" || hidden == "." || hidden == ".." {
-						return false, fmt.Errorf("invalid whiteout %q", hdr.Name)
-					}
-					u.remove(path.Join(dirName, hidden))
-				}
-				return true, nil
-			}
-			id := entryID{li, index}
-			switch hdr.Typeflag {
-			case tar.TypeDir:
-				u.put(p, &node{kind: kindDir, layer: li})
-			case tar.TypeReg, tar.TypeGNUSparse:
-				if hdr.Size < 0 || hdr.Size > f.maxFileSize {
-					return false, fmt.Errorf("file %s is %d bytes, more than the limit of %d", p, hdr.Size, f.maxFileSize)
-				}
-				u.put(p, &node{kind: kindReg, layer: li, src: id, size: hdr.Size})
-				// Spool the data unless the file spooled before is still
-				// there: mostly the image has one file, read once.
-				if sp != nil {
-					if n := u.lookup(sp.path); n != nil && n.kind == kindReg && n.src == sp.src {
-						return true, nil
-					}
-					if err := sp.file.Truncate(0); err != nil {
-						return false, fmt.Errorf("reusing staging file: %w", err)
-					}
-					sp.src, sp.path = id, p
-				} else {
-					t, err := newTemp()
-					if err != nil {
-						return false, err
-					}
-					sp = &spool{src: id, path: p, file: t}
-				}
-				if err := writeFile(ctx, sp.file, r, hdr.Size); err != nil {
-					return false, fmt.Errorf("file %s: %w", p, err)
-				}
-			case tar.TypeLink:
-				target, err := cleanPath(hdr.Linkname)
-				if err != nil {
-					return false, fmt.Errorf("hard link %s: %w", p, err)
-				}
-				t := u.lookup(target)
-				if t == nil || t.kind != kindReg {
-					return false, fmt.Errorf("hard link %s to %s, which is not a regular file of the image", p, target)
-				}
-				u.put(p, &node{kind: kindReg, layer: li, src: t.src, size: t.size})
-			default:
-				u.put(p, &node{kind: kindOther, layer: li})
-			}
-			return true, nil
+			return true, x.add(ctx, li, index, hdr, r)
 		})
 		if err != nil {
 			return "", fmt.Errorf("image %s: layer %d (%s): %w", name, li, layer.Digest, err)
 		}
 	}
 
-	files := u.regular()
+	files := x.u.regular()
 	if len(files) != 1 {
 		names := make([]string, 0, len(files))
 		for p := range files {
@@ -648,11 +668,11 @@ func (f *ImageFiles) extract(ctx context.Context, cs content.Store, name string,
 	}
 
 	var out *os.File
-	if sp != nil && sp.src == file.src {
-		out = sp.file
+	if x.spool != nil && x.spool.src == file.src {
+		out = x.spool.file
 	} else {
 		// The file spooled was removed later: read the one left again.
-		t, err := newTemp()
+		t, err := x.newTemp()
 		if err != nil {
 			return "", err
 		}
