@@ -43,6 +43,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/agent/containerd"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/cri"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/sim"
+	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/vm"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
 )
@@ -62,8 +63,9 @@ type Options struct {
 	DataDir string
 	// ContainerdSocket uses a running containerd instead of a managed one.
 	ContainerdSocket string
-	// PodCIDR gives this node's pods their addresses.
-	PodCIDR string
+	// PodCIDR gives this node's pods their addresses, on PodBridge.
+	PodCIDR   string
+	PodBridge string
 	// NodeIP is the node's address; by default that of its default route.
 	NodeIP  string
 	MaxPods int64
@@ -93,6 +95,7 @@ func NewOptions() *Options {
 		NodeName:       host,
 		DataDir:        dataDir,
 		PodCIDR:        "10.88.0.0/16",
+		PodBridge:      "arcturus0",
 		MaxPods:        110,
 		Port:           10250,
 		HealthAddress:  "127.0.0.1:10248",
@@ -113,6 +116,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the agent's files (under agent/).")
 	fs.StringVar(&o.ContainerdSocket, "containerd-socket", o.ContainerdSocket, "Socket of a running containerd to use; by default the agent runs its own with a generated configuration.")
 	fs.StringVar(&o.PodCIDR, "pod-cidr", o.PodCIDR, "Address range of this node's pods (used for the pod network of a managed containerd).")
+	fs.StringVar(&o.PodBridge, "pod-bridge", o.PodBridge, "Host bridge of the pod network of a managed containerd.")
 	fs.StringVar(&o.NodeIP, "node-ip", o.NodeIP, "Address of the node (default: the source address of its default route).")
 	fs.Int64Var(&o.MaxPods, "max-pods", o.MaxPods, "Pods this node runs at most.")
 	fs.Int32Var(&o.Port, "port", o.Port, "Port of the agent API (logs, exec, attach, port-forward) that the API server calls.")
@@ -311,7 +315,7 @@ func (o *Options) runNode(ctx context.Context, nodeClient kubernetes.Interface, 
 		}
 		confDir := filepath.Join(dir, "cni", "net.d")
 		if err := cni.Write(confDir, cni.Network{
-			Name: "arcturus", Bridge: "arcturus0", Subnet: subnet, DataDir: filepath.Join(dir, "cni", "networks"),
+			Name: "arcturus", Bridge: o.PodBridge, Subnet: subnet, DataDir: filepath.Join(dir, "cni", "networks"),
 		}); err != nil {
 			return err
 		}
@@ -338,6 +342,20 @@ func (o *Options) runNode(ctx context.Context, nodeClient kubernetes.Interface, 
 	labels := map[string]string{
 		corev1.LabelHostname: o.NodeName, corev1.LabelOSStable: "linux", corev1.LabelArchStable: goruntime.GOARCH,
 		LabelVMRuntime: "false",
+	}
+	// VMs need QEMU; without it the node runs containers only. The node's
+	// labels say which accelerator VMs get, so it is probed first.
+	vmConfig := vm.Config{StateDir: filepath.Join(dir, "vms"), Logger: klog.FromContext(ctx)}
+	probe, err := vm.New(vmConfig)
+	if err == nil {
+		err = probe.Ready(ctx)
+	}
+	if err != nil {
+		klog.FromContext(ctx).Info("This node runs no virtual machines", "reason", err.Error())
+	} else {
+		vmConfig.Accelerator = probe.Accelerator()
+		labels[LabelVMRuntime] = "true"
+		labels[LabelVMAccelerator] = vmConfig.Accelerator
 	}
 	addresses := hostAddresses(o.NodeIP, o.NodeName)
 	hosts := []string{"127.0.0.1", o.NodeName}
@@ -372,7 +390,16 @@ func (o *Options) runNode(ctx context.Context, nodeClient kubernetes.Interface, 
 		return err
 	}
 	defer containers.Close(context.WithoutCancel(ctx))
-	return serve(ctx, o.HealthAddress, a, Runtimes{Containers: containers}, func(ctx context.Context) error {
+	rt := Runtimes{Containers: containers}
+	if vmConfig.Accelerator != "" {
+		images := containerd.NewImageFiles(socket, filepath.Join(dir, "images"))
+		defer images.Close()
+		vmConfig.Images, vmConfig.Sandboxes, vmConfig.Recorder = images, containers, a.Recorder()
+		if rt.VMs, err = vm.New(vmConfig); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, o.HealthAddress, a, rt, func(ctx context.Context) error {
 		return server.Serve(ctx, net.JoinHostPort("", strconv.Itoa(int(o.Port))), a)
 	})
 }

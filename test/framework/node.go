@@ -19,6 +19,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +33,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/agent/cni"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/containerd"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/cri"
+	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/vm"
 )
 
 // BusyboxImageName is the image StartNode imports into every node.
@@ -77,6 +79,10 @@ func (s *Server) StartNode(t testing.TB, name string) *Node {
 	o.DataDir = TempDir(t, "node-")
 	o.HealthAddress = ""
 	o.Port = int32(FreePorts(t, 1)[0])
+	// Nodes of different tests get a pod network of their own, so that a
+	// pod left by one never answers for another's.
+	o.PodCIDR = fmt.Sprintf("10.%d.%d.0/24", 200+rand.IntN(50), rand.IntN(256))
+	o.PodBridge = fmt.Sprintf("arct%x", rand.Uint32())
 	n := &Node{Name: name, DataDir: o.DataDir, options: o}
 	// Cleanups run last first: this one after the agent has stopped.
 	t.Cleanup(func() { n.removeAllPods(t) })
@@ -152,6 +158,15 @@ func (n *Node) removeAllPods(t testing.TB) {
 		return
 	}
 	defer r.Close(ctx)
+	if vms, err := vm.New(vm.Config{StateDir: filepath.Join(agentDir, "vms"), Sandboxes: r}); err == nil {
+		if refs, err := vms.Pods(ctx); err == nil {
+			for _, ref := range refs {
+				if err := vms.RemovePod(ctx, ref.UID); err != nil {
+					t.Logf("removing VM pod %s/%s: %v", ref.Namespace, ref.Name, err)
+				}
+			}
+		}
+	}
 	refs, err := r.Pods(ctx)
 	if err != nil {
 		t.Logf("listing pods left on node %s: %v", n.Name, err)

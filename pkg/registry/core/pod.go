@@ -188,6 +188,51 @@ type podStrategy struct {
 
 var _ rest.RESTGracefulDeleteStrategy = podStrategy{}
 
+// defaultContainerAnnotation names the container kubectl picks when the
+// user names none.
+const defaultContainerAnnotation = "kubectl.kubernetes.io/default-container"
+
+// Canonicalize shows the VM of a VM pod to stock kubectl as a container:
+// an ephemeral container of the VM's name, made the default one. kubectl
+// logs (the serial console), attach and exec only address containers that
+// the pod spec lists, and a VM pod has no other. Nothing runs it.
+func (podStrategy) Canonicalize(obj runtime.Object) {
+	pod := obj.(*arcv1.Pod)
+	vm := pod.Spec.VirtualMachine
+	if vm == nil {
+		return
+	}
+	name := vm.Name
+	if name == "" {
+		name = arcv1.DefaultVirtualMachineName
+	}
+	if pod.Annotations[defaultContainerAnnotation] == "" {
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations[defaultContainerAnnotation] = name
+	}
+	for _, c := range pod.Spec.EphemeralContainers {
+		if c.Name == name {
+			return
+		}
+	}
+	image := vm.Image
+	if image == "" && vm.Kernel != nil {
+		image = vm.Kernel.Kernel
+	}
+	pod.Spec.EphemeralContainers = append(pod.Spec.EphemeralContainers, corev1.EphemeralContainer{
+		EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: name, Image: image},
+	})
+}
+
+// PrepareForUpdate keeps the ephemeral containers, which updates of the
+// pod cannot change.
+func (s podStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+	s.Strategy.PrepareForUpdate(ctx, obj, old)
+	obj.(*arcv1.Pod).Spec.EphemeralContainers = old.(*arcv1.Pod).Spec.EphemeralContainers
+}
+
 func (podStrategy) CheckGracefulDelete(_ context.Context, obj runtime.Object, options *metav1.DeleteOptions) bool {
 	if options == nil {
 		return false

@@ -350,6 +350,12 @@ func (r *Runtime) ensureSandbox(ctx context.Context, pod *v1.Pod) (sandbox, erro
 		if err := r.StopPod(ctx, pod, 0); err != nil {
 			return sandbox{}, fmt.Errorf("stopping the containers of a dead sandbox: %w", err)
 		}
+		// Dead sandboxes hold their names and addresses until removed.
+		for _, sb := range list {
+			if err := r.services.RemovePodSandbox(ctx, sb.Id); err != nil {
+				return sandbox{}, fmt.Errorf("removing a dead sandbox: %w", err)
+			}
+		}
 	}
 	cfg := r.sandboxConfig(pod, attempt)
 	id, err := r.services.RunPodSandbox(ctx, cfg, "")

@@ -205,6 +205,13 @@ func bridgeVM(path, mac string, prev *guestNetwork, persist func(*guestNetwork) 
 				return fmt.Errorf("adding %s to bridge %s: %w", podLink, bridgeLink, err)
 			}
 		}
+		// Pod networks that hairpin (the CNI bridge plugin's hairpinMode)
+		// reflect the guest's own broadcasts back in through eth0; were
+		// the bridge to learn from them, it would send the guest's
+		// traffic back out there.
+		if err := netlink.LinkSetLearning(eth, false); err != nil {
+			return fmt.Errorf("turning off learning on %s: %w", podLink, err)
+		}
 		if err := netlink.LinkSetUp(eth); err != nil {
 			return fmt.Errorf("setting %s up: %w", podLink, err)
 		}
