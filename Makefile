@@ -6,15 +6,20 @@ BIN := bin/arcturus
 # Empty means arcturus's default: /var/lib/arcturus for root, ~/.arcturus otherwise.
 DATA_DIR ?=
 
-.PHONY: all build up run test test-unit test-integration bench generate verify-generate lint clean
+.PHONY: all build deps up run test test-unit test-integration bench generate verify-generate lint clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/arcturus
 
-# Start a single-node region with embedded etcd.
-up: build
+# What a node runs pods with (containerd, runc, CNI plugins, QEMU).
+deps:
+	hack/deps.sh node
+
+# Start a single-node region: API server with embedded etcd, controllers and
+# this machine's node agent.
+up: build deps
 	$(BIN) up $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 run: up

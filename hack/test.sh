@@ -12,18 +12,7 @@ cd "$(dirname "$0")/.."
 
 what=${1:-all}
 
-# Debian packages the tests use. Later capabilities (containers, VMs) add theirs here.
-packages=()
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
-fi
+hack/deps.sh test
 
 go vet ./...
 unformatted=$(gofmt -l cmd pkg test 2>/dev/null || true)
