@@ -122,6 +122,12 @@ spec:
 		return nil
 	})
 
+	// Containers and VMs share the pod network.
+	pinger := busybox("pinger", corev1.RestartPolicyNever)
+	pinger.Spec.Containers[0].Command = []string{"ping", "-c", "3", "-W", "2", pod.Status.PodIP}
+	c.create(t, pinger)
+	c.waitPod(t, "pinger", "Succeeded (a container reached the VM)", phase(corev1.PodSucceeded))
+
 	setPower := func(state v1.VirtualMachinePowerState) {
 		t.Helper()
 		c.kubectl(t, "patch", "pod", "tiny", "--type=merge", "-p", fmt.Sprintf(`{"spec":{"virtualMachine":{"powerState":%q}}}`, state))
