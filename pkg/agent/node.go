@@ -26,6 +26,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 )
 
@@ -70,6 +71,7 @@ const (
 // node is the agent's record of one of its nodes.
 type node struct {
 	spec  NodeSpec
+	uid   types.UID
 	lease *coordinationv1.Lease
 	// reported is the status last written, and when.
 	reported     corev1.NodeStatus
@@ -143,7 +145,7 @@ func (a *Agent) register(ctx context.Context, n *node) error {
 	if err != nil {
 		return fmt.Errorf("registering node %s: %w", n.spec.Name, err)
 	}
-	n.registeredAt = time.Now()
+	n.registeredAt, n.uid = time.Now(), created.UID
 	return a.updateNodeStatus(ctx, n, created, true)
 }
 
@@ -229,15 +231,11 @@ func (a *Agent) renewLease(ctx context.Context, n *node) error {
 		lease, err := leases.Get(ctx, n.spec.Name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
-			node, err := a.cfg.NodeClient.CoreV1().Nodes().Get(ctx, n.spec.Name, metav1.GetOptions{})
-			if err != nil {
-				return fmt.Errorf("reading node %s for its lease: %w", n.spec.Name, err)
-			}
 			lease = &coordinationv1.Lease{
 				ObjectMeta: metav1.ObjectMeta{
 					Name: n.spec.Name, Namespace: corev1.NamespaceNodeLease,
 					OwnerReferences: []metav1.OwnerReference{{
-						APIVersion: "v1", Kind: "Node", Name: node.Name, UID: node.UID,
+						APIVersion: "v1", Kind: "Node", Name: n.spec.Name, UID: n.uid,
 					}},
 				},
 				Spec: coordinationv1.LeaseSpec{

@@ -42,5 +42,28 @@ instead. Progress goes to stderr. A count of 0 skips its measurement.`,
 	}
 	c.AddFlags(apiserverCmd.Flags())
 	cmd.AddCommand(apiserverCmd)
+
+	nc := bench.NewNodeConfig()
+	nodeCmd := &cobra.Command{
+		Use:   "node",
+		Short: "Measure the node agent: pod startup, 110 pods on a node, VM startup, thousands of simulated nodes",
+		Long: `Measure the node agent and print markdown tables for docs/benchmarks.md.
+
+The bench starts "arcturus server" and "arcturus agent" as child processes
+with their own temporary directories and ports. A real node (root needed: it
+runs its own containerd, with the pod network given by --pod-cidr and
+--pod-bridge) measures container pod startup latency, 110 pods at once and
+VM pod startup; each size of --sim-nodes runs one agent with that many
+simulated nodes against a fresh server and observes their heartbeats. CPU and
+memory come from /proc and the agent's /metrics. Progress goes to stderr.
+A count of 0 skips its measurement. Pods are deleted through the API and the
+agents, servers and directories removed at the end.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return bench.RunNode(genericapiserver.SetupSignalContext(), nc, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	nc.AddFlags(nodeCmd.Flags())
+	cmd.AddCommand(nodeCmd)
 	return cmd
 }

@@ -18,53 +18,20 @@ package framework
 
 import (
 	"bytes"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
-	"strings"
 	"testing"
-
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/arcturus-cloud/arcturus/pkg/oci"
 )
 
 // BusyboxPath is where Debian's busybox-static installs its binary.
-const BusyboxPath = "/bin/busybox"
+const BusyboxPath = oci.BusyboxPath
 
 // BusyboxImage is an image holding Debian's static busybox with a link
 // for every applet, so that sh, sleep, cat and the rest work.
 func BusyboxImage(name, busybox string) (oci.Image, error) {
-	data, err := os.ReadFile(busybox)
-	if err != nil {
-		return oci.Image{}, fmt.Errorf("reading busybox (apt-get install busybox-static): %w", err)
-	}
-	out, err := exec.Command(busybox, "--list-full").Output()
-	if err != nil {
-		return oci.Image{}, fmt.Errorf("listing busybox applets: %w", err)
-	}
-	files := []oci.File{
-		{Path: "bin/busybox", Mode: 0o755, Data: data},
-		{Path: "etc/passwd", Mode: 0o644, Data: []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")},
-		{Path: "etc/group", Mode: 0o644, Data: []byte("root:x:0:\nnobody:x:65534:\n")},
-		{Path: "tmp/.keep", Mode: 0o644},
-	}
-	for _, applet := range strings.Fields(string(out)) {
-		if applet == "bin/busybox" {
-			continue
-		}
-		files = append(files, oci.File{Path: applet, Linkname: "/bin/busybox"})
-	}
-	return oci.Image{
-		Name: name, Architecture: goruntime.GOARCH, OS: "linux",
-		Layers: [][]oci.File{files},
-		Config: ocispec.ImageConfig{
-			Cmd: []string{"sh"},
-			Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-		},
-	}, nil
+	return oci.BusyboxImage(name, busybox)
 }
 
 // BusyboxArchive writes the busybox image named name as an OCI archive in

@@ -159,7 +159,7 @@ func (r *Runtime) RemovePod(ctx context.Context, uid types.UID) error {
 			forgetChild(st.Boot.PID)
 		}
 		if st.Network != nil {
-			if err := unbridgeVM(st.Network.NetNS); err != nil {
+			if err := unbridgeVM(st.Network); err != nil {
 				log.Info("Cannot remove the VM's bridge, leaving it to the sandbox removal", "err", err)
 			}
 		}

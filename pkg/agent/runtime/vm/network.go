@@ -337,13 +337,15 @@ func ensureTap(br netlink.Link, mtu int) error {
 	return nil
 }
 
-// unbridgeVM removes the tap device and the bridge, best effort: they go
-// away with the namespace anyway, but the namespace may outlive the pod.
-func unbridgeVM(path string) error {
-	if _, err := netnsID(path); err != nil {
+// unbridgeVM removes the tap device and the bridge and gives eth0 its
+// addresses back, best effort, before the sandbox goes: the namespace would
+// take the links with it, but not what the network plugin set up outside
+// it for the addresses.
+func unbridgeVM(gn *guestNetwork) error {
+	if _, err := netnsID(gn.NetNS); err != nil {
 		return nil // namespace gone, and the links with it
 	}
-	return inNetNS(path, func() error {
+	return inNetNS(gn.NetNS, func() error {
 		var errs []error
 		for _, name := range []string{tapLink, bridgeLink} {
 			l, err := netlink.LinkByName(name)
@@ -352,6 +354,22 @@ func unbridgeVM(path string) error {
 			}
 			if err := netlink.LinkDel(l); err != nil {
 				errs = append(errs, fmt.Errorf("deleting %s: %w", name, err))
+			}
+		}
+		// The pod's addresses go back on eth0: the network plugin finds
+		// what to tear down (masquerading rules among it) by them.
+		eth, err := netlink.LinkByName(podLink)
+		if err != nil {
+			return errors.Join(append(errs, fmt.Errorf("finding %s: %w", podLink, err))...)
+		}
+		for _, a := range gn.Addresses {
+			addr, err := netlink.ParseAddr(a)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("address %s: %w", a, err))
+				continue
+			}
+			if err := netlink.AddrAdd(eth, addr); err != nil && !errors.Is(err, syscall.EEXIST) {
+				errs = append(errs, fmt.Errorf("restoring %s on %s: %w", a, podLink, err))
 			}
 		}
 		return errors.Join(errs...)
