@@ -14,10 +14,12 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package bench measures the API server: create, get, list and watch
-// throughput and latency, latency under a fixed load, watch fan-out and the
-// memory each tenant costs. It prints markdown tables for
-// docs/benchmarks.md and progress lines for the long phases.
+// Package bench measures the region. `bench apiserver`: create, get, list
+// and watch throughput and latency, latency under a fixed load, watch
+// fan-out and the memory each tenant costs. `bench node`: pod startup on a
+// real node, pod density, VM startup and simulated nodes' heartbeats. Both
+// print markdown tables for docs/benchmarks.md and progress lines for the
+// long phases.
 package bench
 
 import (

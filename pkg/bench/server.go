@@ -111,7 +111,11 @@ func (c *childServer) stop(logTo func(format string, args ...any)) error {
 	var errs []error
 	select {
 	case <-c.exited:
-		errs = append(errs, fmt.Errorf("server exited early: %w", c.waitErr))
+		if c.waitErr != nil {
+			errs = append(errs, fmt.Errorf("server exited early: %w", c.waitErr))
+		} else {
+			errs = append(errs, errors.New("server exited early, with status 0"))
+		}
 	default:
 		if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the server: %w", err))
