@@ -268,6 +268,9 @@ func (a *Agent) heartbeat(ctx context.Context) {
 	}
 	q := workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[beat]{Name: "agent_heartbeats"})
 	due := make(map[beat]time.Time, 2*len(a.nodes))
+	// renewed is when each node's lease was last renewed: what decides
+	// whether it expires, however late against the schedule renewals run.
+	renewed := make(map[string]time.Time, len(a.nodes))
 	var dueMu sync.Mutex
 	schedule := func(b beat, at time.Time) {
 		dueMu.Lock()
@@ -277,6 +280,7 @@ func (a *Agent) heartbeat(ctx context.Context) {
 	}
 	now := time.Now()
 	for name := range a.nodes {
+		renewed[name] = now
 		offset := time.Duration(rand.Int64N(int64(leaseRenewInterval)))
 		if len(a.nodes) == 1 {
 			offset = 0
@@ -304,6 +308,9 @@ func (a *Agent) heartbeat(ctx context.Context) {
 						klog.FromContext(ctx).Error(err, "Renewing node lease", "node", b.node)
 					} else {
 						heartbeats.WithLabelValues("ok").Inc()
+						dueMu.Lock()
+						renewed[b.node] = time.Now()
+						dueMu.Unlock()
 					}
 					schedule(b, at.Add(leaseRenewInterval))
 				} else {
@@ -316,6 +323,26 @@ func (a *Agent) heartbeat(ctx context.Context) {
 			}
 		})
 	}
+	wg.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			dueMu.Lock()
+			oldest := time.Now()
+			for _, at := range renewed {
+				if at.Before(oldest) {
+					oldest = at
+				}
+			}
+			dueMu.Unlock()
+			oldestLease.Set(time.Since(oldest).Seconds())
+		}
+	})
 	<-ctx.Done()
 	q.ShutDown()
 	wg.Wait()

@@ -40,6 +40,11 @@ var (
 		Help:    "How late a node lease renewal completed after it was due.",
 		Buckets: metrics.ExponentialBuckets(0.001, 2, 16), StabilityLevel: metrics.ALPHA,
 	})
+	oldestLease = metrics.NewGauge(&metrics.GaugeOpts{
+		Namespace: "arcturus", Subsystem: "agent", Name: "lease_oldest_renewal_age_seconds",
+		Help:           "Time since the least recently renewed node lease was renewed; a lease expires at 40 s.",
+		StabilityLevel: metrics.ALPHA,
+	})
 	managedNodes = metrics.NewGauge(&metrics.GaugeOpts{
 		Namespace: "arcturus", Subsystem: "agent", Name: "nodes",
 		Help: "Nodes this agent keeps alive.", StabilityLevel: metrics.ALPHA,
@@ -47,5 +52,5 @@ var (
 )
 
 func init() {
-	legacyregistry.MustRegister(podSyncs, podSyncDuration, heartbeats, heartbeatLag, managedNodes)
+	legacyregistry.MustRegister(podSyncs, podSyncDuration, heartbeats, heartbeatLag, oldestLease, managedNodes)
 }
