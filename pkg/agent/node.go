@@ -74,9 +74,8 @@ type node struct {
 	uid   types.UID
 	lease *coordinationv1.Lease
 	// reported is the status last written, and when.
-	reported     corev1.NodeStatus
-	reportedAt   time.Time
-	registeredAt time.Time
+	reported   corev1.NodeStatus
+	reportedAt time.Time
 }
 
 func (n *node) desiredStatus(conditions []corev1.NodeCondition, runtimeVersion string) corev1.NodeStatus {
@@ -145,7 +144,7 @@ func (a *Agent) register(ctx context.Context, n *node) error {
 	if err != nil {
 		return fmt.Errorf("registering node %s: %w", n.spec.Name, err)
 	}
-	n.registeredAt, n.uid = time.Now(), created.UID
+	n.uid = created.UID
 	return a.updateNodeStatus(ctx, n, created, true)
 }
 

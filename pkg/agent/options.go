@@ -74,34 +74,28 @@ type Options struct {
 
 	Simulate       int
 	SimulatePrefix string
-	SimulateCPU    resource.Quantity
-	SimulateMemory resource.Quantity
+	SimulateCPU    resource.QuantityValue
+	SimulateMemory resource.QuantityValue
 	SimulatePods   int64
 	SimulateZones  int
 
 	nodeConfig *rest.Config
 }
 
-// NewOptions returns the defaults.
+// NewOptions returns the defaults. The data directory has none here: the
+// command shares the region's default (apiserver.DefaultDataDir).
 func NewOptions() *Options {
 	host, _ := os.Hostname()
-	dataDir := "/var/lib/arcturus"
-	if os.Geteuid() != 0 {
-		if home, err := os.UserHomeDir(); err == nil {
-			dataDir = filepath.Join(home, ".arcturus")
-		}
-	}
 	return &Options{
 		NodeName:       host,
-		DataDir:        dataDir,
 		PodCIDR:        "10.88.0.0/16",
 		PodBridge:      "arcturus0",
 		MaxPods:        110,
 		Port:           10250,
 		HealthAddress:  "127.0.0.1:10248",
 		SimulatePrefix: "sim",
-		SimulateCPU:    resource.MustParse("32"),
-		SimulateMemory: resource.MustParse("256Gi"),
+		SimulateCPU:    resource.QuantityValue{Quantity: resource.MustParse("32")},
+		SimulateMemory: resource.QuantityValue{Quantity: resource.MustParse("256Gi")},
 		SimulatePods:   110,
 		SimulateZones:  3,
 	}
@@ -122,23 +116,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int32Var(&o.Port, "port", o.Port, "Port of the agent API (logs, exec, attach, port-forward) that the API server calls.")
 	fs.IntVar(&o.Simulate, "simulate", o.Simulate, "Run this many simulated nodes instead of the real one: Nodes and Leases in the API whose pods run without a runtime.")
 	fs.StringVar(&o.SimulatePrefix, "simulate-prefix", o.SimulatePrefix, "Name prefix of simulated nodes.")
-	fs.Var(&quantityValue{&o.SimulateCPU}, "simulate-cpu", "CPU capacity of each simulated node.")
-	fs.Var(&quantityValue{&o.SimulateMemory}, "simulate-memory", "Memory capacity of each simulated node.")
+	fs.Var(&o.SimulateCPU, "simulate-cpu", "CPU capacity of each simulated node.")
+	fs.Var(&o.SimulateMemory, "simulate-memory", "Memory capacity of each simulated node.")
 	fs.Int64Var(&o.SimulatePods, "simulate-pods", o.SimulatePods, "Pod capacity of each simulated node.")
 	fs.IntVar(&o.SimulateZones, "simulate-zones", o.SimulateZones, "Zones the simulated nodes are spread over (label topology.kubernetes.io/zone).")
-}
-
-type quantityValue struct{ q *resource.Quantity }
-
-func (v *quantityValue) String() string { return v.q.String() }
-func (v *quantityValue) Type() string   { return "quantity" }
-func (v *quantityValue) Set(s string) error {
-	q, err := resource.ParseQuantity(s)
-	if err != nil {
-		return err
-	}
-	*v.q = q
-	return nil
 }
 
 // Validate checks the options.
@@ -152,6 +133,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Simulate == 0 && o.NodeName == "" {
 		errs = append(errs, errors.New("--node-name is required"))
+	}
+	if o.Simulate == 0 && o.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir is required"))
 	}
 	return errors.Join(errs...)
 }
@@ -236,8 +220,8 @@ func (o *Options) simulatedNodes() []NodeSpec {
 		nodes = append(nodes, NodeSpec{
 			Name: name,
 			Capacity: corev1.ResourceList{
-				corev1.ResourceCPU:    o.SimulateCPU.DeepCopy(),
-				corev1.ResourceMemory: o.SimulateMemory.DeepCopy(),
+				corev1.ResourceCPU:    o.SimulateCPU.Quantity.DeepCopy(),
+				corev1.ResourceMemory: o.SimulateMemory.Quantity.DeepCopy(),
 				corev1.ResourcePods:   *resource.NewQuantity(o.SimulatePods, resource.DecimalSI),
 			},
 			Labels:    labels,

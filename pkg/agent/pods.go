@@ -58,29 +58,6 @@ func (c *podCache) get(uid types.UID) (boundPod, bool) {
 	return p, ok
 }
 
-func (c *podCache) uids() []types.UID {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	out := make([]types.UID, 0, len(c.pods))
-	for uid := range c.pods {
-		out = append(out, uid)
-	}
-	return out
-}
-
-// onNode lists the cached pods bound to node.
-func (c *podCache) onNode(node string) []*v1.Pod {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	var out []*v1.Pod
-	for _, p := range c.pods {
-		if p.pod.Spec.NodeName == node {
-			out = append(out, p.pod)
-		}
-	}
-	return out
-}
-
 // partitionStore feeds one tenant partition's reflector into the cache and
 // queues the UID of every pod that changes, appears or disappears.
 type partitionStore struct {
@@ -113,6 +90,16 @@ func (s *partitionStore) put(obj any) error {
 	return nil
 }
 
+// forget drops a pod this partition contributed and queues it, so that
+// what the node holds of it is removed.
+func (s *partitionStore) forget(uid types.UID) {
+	s.cache.mu.Lock()
+	delete(s.cache.pods, uid)
+	s.cache.mu.Unlock()
+	delete(s.known, uid)
+	s.enqueue(uid)
+}
+
 func (s *partitionStore) Delete(obj any) error {
 	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = d.Obj
@@ -121,14 +108,9 @@ func (s *partitionStore) Delete(obj any) error {
 	if !ok {
 		return fmt.Errorf("unexpected object %T in pod cache", obj)
 	}
-	if !s.known[pod.UID] {
-		return nil
+	if s.known[pod.UID] {
+		s.forget(pod.UID)
 	}
-	s.cache.mu.Lock()
-	delete(s.cache.pods, pod.UID)
-	s.cache.mu.Unlock()
-	delete(s.known, pod.UID)
-	s.enqueue(pod.UID)
 	return nil
 }
 
@@ -145,14 +127,9 @@ func (s *partitionStore) Replace(list []any, _ string) error {
 		}
 	}
 	for uid := range s.known {
-		if seen[uid] {
-			continue
+		if !seen[uid] {
+			s.forget(uid)
 		}
-		s.cache.mu.Lock()
-		delete(s.cache.pods, uid)
-		s.cache.mu.Unlock()
-		delete(s.known, uid)
-		s.enqueue(uid)
 	}
 	return nil
 }

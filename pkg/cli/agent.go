@@ -21,10 +21,12 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	"github.com/arcturus-cloud/arcturus/pkg/agent"
+	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 )
 
 func newAgentCommand() *cobra.Command {
 	o := agent.NewOptions()
+	o.DataDir = apiserver.DefaultDataDir()
 	cmd := &cobra.Command{
 		Use:   "agent --kubeconfig FILE",
 		Short: "Run the node agent: register this node and run the pods bound to it",

@@ -23,8 +23,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/arcturus-cloud/arcturus/pkg/agent"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/containerd"
+	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 )
 
 func newImageCommand() *cobra.Command {
@@ -60,8 +60,7 @@ func newImageImportCommand() *cobra.Command {
 			return nil
 		},
 	}
-	defaults := agent.NewOptions()
-	cmd.Flags().StringVar(&dataDir, "data-dir", defaults.DataDir, "Data directory of the node, whose managed containerd receives the images.")
+	cmd.Flags().StringVar(&dataDir, "data-dir", apiserver.DefaultDataDir(), "Data directory of the node, whose managed containerd receives the images.")
 	cmd.Flags().StringVar(&socket, "containerd-socket", "", "Socket of the containerd to import into (default: the node's managed one).")
 	cmd.Flags().StringVar(&baseName, "base-name", "", "Repository to name images by when the archive gives only a tag (e.g. local/busybox).")
 	return cmd

@@ -40,7 +40,7 @@ const agentTimeout = 30 * time.Second
 func simulatedAgent(nodes int) *agent.Options {
 	o := agent.NewOptions()
 	o.Simulate = nodes
-	o.SimulateCPU = resource.MustParse("4")
+	o.SimulateCPU = resource.QuantityValue{Quantity: resource.MustParse("4")}
 	o.HealthAddress = ""
 	return o
 }

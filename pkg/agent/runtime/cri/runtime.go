@@ -42,7 +42,6 @@ import (
 
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime"
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
-	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
 // Config wires a CRI runtime.
@@ -308,6 +307,3 @@ func (r *Runtime) Logs(ctx context.Context, pod *v1.Pod, container string, opts 
 	}
 	return logs.ReadLogs(ctx, status.GetStatus().GetLogPath(), c.Id, lo, r.services, w, w)
 }
-
-// tenantOf names a pod for logs and events.
-func tenantOf(pod *v1.Pod) tenancy.Name { return tenancy.OfObject(pod.Annotations) }
