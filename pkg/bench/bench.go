@@ -296,15 +296,8 @@ func (r *runner) session(ctx context.Context, name string, phases []phase) (err 
 		defer func() { err = errors.Join(err, child.stop(r.log.printf)) }()
 		// Stop measuring when the server dies.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
+		ctx, cancel = child.bound(ctx)
 		defer cancel()
-		go func() {
-			select {
-			case <-child.exited:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		pid = child.pid()
 		server = fmt.Sprintf("`arcturus server` child processes with embedded etcd, a fresh one for tenant density; watch cache %s", onOff(c.WatchCache))
 	}

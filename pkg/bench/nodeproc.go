@@ -47,16 +47,12 @@ const (
 // in a process group of its own so that an interrupted bench can still
 // delete the pods it runs before stopping it.
 type childAgent struct {
-	cmd     *exec.Cmd
+	*process
 	logPath string
 	log     *os.File
 	// health serves /readyz and /metrics.
 	health string
 	http   *http.Client
-	// exited is closed when the process has exited; waitErr is then its
-	// exit status.
-	exited  chan struct{}
-	waitErr error
 }
 
 // startAgent starts this executable's agent subcommand with args, serving
@@ -74,22 +70,15 @@ func startAgent(logPath, health string, verbosity int, args ...string) (*childAg
 	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	proc, err := startProcess(cmd)
+	if err != nil {
 		return nil, errors.Join(fmt.Errorf("starting %s agent: %w", exe, err), logFile.Close())
 	}
-	a := &childAgent{
-		cmd: cmd, logPath: logPath, log: logFile, health: health,
-		http:   &http.Client{Timeout: 10 * time.Second},
-		exited: make(chan struct{}),
-	}
-	go func() {
-		a.waitErr = cmd.Wait()
-		close(a.exited)
-	}()
-	return a, nil
+	return &childAgent{
+		process: proc, logPath: logPath, log: logFile, health: health,
+		http: &http.Client{Timeout: 10 * time.Second},
+	}, nil
 }
-
-func (a *childAgent) pid() int { return a.cmd.Process.Pid }
 
 func (a *childAgent) get(ctx context.Context, path string) ([]byte, int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.health+path, nil)
@@ -149,25 +138,8 @@ func (a *childAgent) waitRegistered(ctx context.Context, timeout time.Duration, 
 // agentStopTimeout) and closes its log.
 func (a *childAgent) stop() error {
 	var errs []error
-	select {
-	case <-a.exited:
-		errs = append(errs, fmt.Errorf("agent exited early: %v", a.waitErr))
-	default:
-		if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			errs = append(errs, fmt.Errorf("stopping the agent: %w", err))
-		}
-		select {
-		case <-a.exited:
-			if a.waitErr != nil {
-				errs = append(errs, fmt.Errorf("agent stopped with an error: %w", a.waitErr))
-			}
-		case <-time.After(agentStopTimeout):
-			errs = append(errs, fmt.Errorf("agent did not stop within %v; killed it", agentStopTimeout))
-			if err := a.cmd.Process.Kill(); err != nil {
-				errs = append(errs, fmt.Errorf("killing the agent: %w", err))
-			}
-			<-a.exited
-		}
+	if err := a.terminate("agent", agentStopTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	if err := a.log.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("closing the agent log: %w", err))

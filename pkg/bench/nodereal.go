@@ -125,15 +125,8 @@ func (r *nodeRunner) realNode(ctx context.Context) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, server.stop(r.log.printf)) }()
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := server.bound(ctx)
 	defer cancel()
-	go func() {
-		select {
-		case <-server.exited:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	dir, err := os.MkdirTemp("", "arcturus-bench-node-")
 	if err != nil {
 		return fmt.Errorf("creating the node's directory: %w", err)
@@ -797,15 +790,8 @@ func (n *realNode) shutdown() error {
 func (n *realNode) deleteEverything(ctx context.Context) error {
 	// A server that is gone (an interrupted bench stops it too) deletes
 	// nothing; the node is then cleaned without it.
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := n.server.bound(ctx)
 	defer cancel()
-	go func() {
-		select {
-		case <-n.server.exited:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	list, err := n.core.Pods(podNamespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("listing the bench's pods: %w", err)

@@ -89,15 +89,8 @@ func (r *nodeRunner) simulatedNodes(ctx context.Context, n int) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, server.stop(r.log.printf)) }()
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := server.bound(ctx)
 	defer cancel()
-	go func() {
-		select {
-		case <-server.exited:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	dir, err := os.MkdirTemp("", "arcturus-bench-sim-")
 	if err != nil {
 		return err

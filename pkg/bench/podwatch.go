@@ -191,16 +191,8 @@ func isClosed(c chan struct{}) bool {
 // waitRunning waits for a tracked pod to be seen running and returns when
 // it was.
 func (w *podWatch) waitRunning(ctx context.Context, t *podTrack, timeout time.Duration) (time.Time, error) {
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return time.Time{}, ctx.Err()
-	case <-timer.C:
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return time.Time{}, fmt.Errorf("%w: not Running within %v: %s", context.DeadlineExceeded, timeout, describePod(t.last))
-	case <-t.settled:
+	if err := w.await(ctx, t, t.settled, "Running", timeout); err != nil {
+		return time.Time{}, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -212,20 +204,29 @@ func (w *podWatch) waitRunning(ctx context.Context, t *podTrack, timeout time.Du
 
 // waitGone waits for a tracked pod to be deleted and returns when it was.
 func (w *podWatch) waitGone(ctx context.Context, t *podTrack, timeout time.Duration) (time.Time, error) {
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return time.Time{}, ctx.Err()
-	case <-timer.C:
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return time.Time{}, fmt.Errorf("%w: not gone within %v: %s", context.DeadlineExceeded, timeout, describePod(t.last))
-	case <-t.gone:
+	if err := w.await(ctx, t, t.gone, "gone", timeout); err != nil {
+		return time.Time{}, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return t.goneAt, nil
+}
+
+// await waits until done is closed, saying what the pod was not yet when
+// timeout passes first.
+func (w *podWatch) await(ctx context.Context, t *podTrack, done <-chan struct{}, what string, timeout time.Duration) error {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return fmt.Errorf("%w: not %s within %v: %s", context.DeadlineExceeded, what, timeout, describePod(t.last))
+	case <-done:
+		return nil
+	}
 }
 
 // podRunning reports whether a pod runs: phase Running and, for a VM pod,

@@ -26,7 +26,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -48,14 +47,10 @@ const (
 // with its own data directory and ports, so that its memory can be read
 // from /proc.
 type childServer struct {
-	cmd *exec.Cmd
+	*process
 	// dir holds the data directory and the server's log.
 	dir string
 	log *os.File
-	// exited is closed when the process has exited; waitErr is then its
-	// exit status.
-	exited  chan struct{}
-	waitErr error
 }
 
 // startChild starts this executable's server subcommand with embedded etcd
@@ -86,14 +81,11 @@ func startChild(ctx context.Context, watchCache bool) (*childServer, *rest.Confi
 		"--watch-cache="+strconv.FormatBool(watchCache),
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
+	proc, err := startProcess(cmd)
+	if err != nil {
 		return nil, nil, errors.Join(fmt.Errorf("starting %s server: %w", exe, err), logFile.Close(), os.RemoveAll(dir))
 	}
-	c := &childServer{cmd: cmd, dir: dir, log: logFile, exited: make(chan struct{})}
-	go func() {
-		c.waitErr = cmd.Wait()
-		close(c.exited)
-	}()
+	c := &childServer{process: proc, dir: dir, log: logFile}
 	cfg, err := waitReady(ctx, filepath.Join(dataDir, "admin.kubeconfig"), c.exited)
 	if err != nil {
 		return nil, nil, errors.Join(fmt.Errorf("server in %s: %w", dir, err), c.stop(nil))
@@ -101,37 +93,13 @@ func startChild(ctx context.Context, watchCache bool) (*childServer, *rest.Confi
 	return c, cfg, nil
 }
 
-// pid is the server's process id.
-func (c *childServer) pid() int { return c.cmd.Process.Pid }
-
 // stop sends SIGTERM, waits for the server to exit (killing it after
 // stopTimeout), shows the error lines of its log on logTo when it is not nil
 // and removes its directory.
 func (c *childServer) stop(logTo func(format string, args ...any)) error {
 	var errs []error
-	select {
-	case <-c.exited:
-		if c.waitErr != nil {
-			errs = append(errs, fmt.Errorf("server exited early: %w", c.waitErr))
-		} else {
-			errs = append(errs, errors.New("server exited early, with status 0"))
-		}
-	default:
-		if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			errs = append(errs, fmt.Errorf("stopping the server: %w", err))
-		}
-		select {
-		case <-c.exited:
-			if c.waitErr != nil {
-				errs = append(errs, fmt.Errorf("server stopped with an error: %w", c.waitErr))
-			}
-		case <-time.After(stopTimeout):
-			errs = append(errs, fmt.Errorf("server did not stop within %v; killed it", stopTimeout))
-			if err := c.cmd.Process.Kill(); err != nil {
-				errs = append(errs, fmt.Errorf("killing the server: %w", err))
-			}
-			<-c.exited
-		}
+	if err := c.terminate("server", stopTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	if logTo != nil {
 		if err := showLogErrors(c.log.Name(), logTo); err != nil {
