@@ -48,7 +48,7 @@ const (
 
 // SyncPod implements runtime.Runtime for container pods.
 func (r *Runtime) SyncPod(ctx context.Context, pod *v1.Pod) (runtime.PodStatus, error) {
-	sb, err := r.ensureSandbox(ctx, pod)
+	sb, err := r.ensureSandbox(ctx, pod, false)
 	if err != nil {
 		r.event(pod, corev1.EventTypeWarning, "FailedCreatePodSandBox", err.Error())
 		return runtime.PodStatus{}, err
@@ -328,14 +328,16 @@ type sandbox struct {
 
 // EnsureSandbox implements runtime.Sandboxes, for VM pods.
 func (r *Runtime) EnsureSandbox(ctx context.Context, pod *v1.Pod) (runtime.Sandbox, error) {
-	sb, err := r.ensureSandbox(ctx, pod)
+	sb, err := r.ensureSandbox(ctx, pod, true)
 	return sb.Sandbox, err
 }
 
 // ensureSandbox returns the pod's ready sandbox, making a new one when
 // there is none or the last one died (a node reboot): then every container
 // of the old one is stopped, as the kubelet does.
-func (r *Runtime) ensureSandbox(ctx context.Context, pod *v1.Pod) (sandbox, error) {
+// withNetNS also finds its network namespace, which takes CRI's verbose
+// status: only VMs need it.
+func (r *Runtime) ensureSandbox(ctx context.Context, pod *v1.Pod, withNetNS bool) (sandbox, error) {
 	list, err := r.sandboxes(ctx, pod.UID)
 	if err != nil {
 		return sandbox{}, err
@@ -344,7 +346,7 @@ func (r *Runtime) ensureSandbox(ctx context.Context, pod *v1.Pod) (sandbox, erro
 	if len(list) > 0 {
 		latest := list[0]
 		if latest.State == runtimeapi.PodSandboxState_SANDBOX_READY {
-			return r.describeSandbox(ctx, latest.Id, r.sandboxConfig(pod, latest.GetMetadata().GetAttempt()))
+			return r.describeSandbox(ctx, latest.Id, r.sandboxConfig(pod, latest.GetMetadata().GetAttempt()), withNetNS)
 		}
 		attempt = latest.GetMetadata().GetAttempt() + 1
 		if err := r.StopPod(ctx, pod, 0); err != nil {
@@ -363,11 +365,11 @@ func (r *Runtime) ensureSandbox(ctx context.Context, pod *v1.Pod) (sandbox, erro
 		return sandbox{}, fmt.Errorf("creating pod sandbox: %w", err)
 	}
 	klog.FromContext(ctx).V(2).Info("Pod sandbox created", "sandbox", id)
-	return r.describeSandbox(ctx, id, cfg)
+	return r.describeSandbox(ctx, id, cfg, withNetNS)
 }
 
-func (r *Runtime) describeSandbox(ctx context.Context, id string, cfg *runtimeapi.PodSandboxConfig) (sandbox, error) {
-	st, err := r.services.PodSandboxStatus(ctx, id, true)
+func (r *Runtime) describeSandbox(ctx context.Context, id string, cfg *runtimeapi.PodSandboxConfig, withNetNS bool) (sandbox, error) {
+	st, err := r.services.PodSandboxStatus(ctx, id, withNetNS)
 	if err != nil {
 		return sandbox{}, fmt.Errorf("sandbox status: %w", err)
 	}
@@ -378,7 +380,9 @@ func (r *Runtime) describeSandbox(ctx context.Context, id string, cfg *runtimeap
 			sb.IPs = append(sb.IPs, ip.Ip)
 		}
 	}
-	sb.NetNS = netnsOf(st.GetInfo())
+	if withNetNS {
+		sb.NetNS = netnsOf(st.GetInfo())
+	}
 	return sb, nil
 }
 
