@@ -28,20 +28,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
-)
 
-// Node condition types beyond Kubernetes' Ready: one per runtime, so that
-// the scheduler can place VM pods only where VMs run.
-const (
-	ContainerRuntimeReady corev1.NodeConditionType = "ContainerRuntimeReady"
-	VMRuntimeReady        corev1.NodeConditionType = "VmRuntimeReady"
-)
-
-// Labels the agent puts on its nodes.
-const (
-	LabelVMRuntime     = "arcturus.io/vm-runtime"
-	LabelVMAccelerator = "arcturus.io/vm-accelerator"
-	LabelSimulated     = "arcturus.io/simulated"
+	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 )
 
 // NodeSpec describes a node the agent registers and keeps alive.
@@ -216,8 +204,8 @@ func (a *Agent) nodeConditions(ctx context.Context, n *node) []corev1.NodeCondit
 	}
 	return []corev1.NodeCondition{
 		cond(corev1.NodeReady, containers, "AgentReady", "arcturus agent is posting ready status", "ContainerRuntimeNotReady"),
-		cond(ContainerRuntimeReady, containers, "RuntimeReady", a.rt.Containers.Name()+" is ready", "RuntimeNotReady"),
-		cond(VMRuntimeReady, vms, "RuntimeReady", "virtual machines can run", "RuntimeNotReady"),
+		cond(v1.NodeContainerRuntimeReady, containers, "RuntimeReady", a.rt.Containers.Name()+" is ready", "RuntimeNotReady"),
+		cond(v1.NodeVMRuntimeReady, vms, "RuntimeReady", "virtual machines can run", "RuntimeNotReady"),
 	}
 }
 

@@ -44,6 +44,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/cri"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/sim"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/vm"
+	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
 )
@@ -209,7 +210,7 @@ func (o *Options) simulatedNodes() []NodeSpec {
 		name := fmt.Sprintf("%s-%05d", o.SimulatePrefix, i)
 		labels := map[string]string{
 			corev1.LabelHostname: name, corev1.LabelOSStable: "linux", corev1.LabelArchStable: goruntime.GOARCH,
-			LabelSimulated: "true", LabelVMRuntime: "true", LabelVMAccelerator: "simulated",
+			v1.LabelSimulated: "true", v1.LabelVMRuntime: "true", v1.LabelVMAccelerator: "simulated",
 		}
 		if o.SimulateZones > 0 {
 			labels[corev1.LabelTopologyZone] = fmt.Sprintf("zone-%d", i%o.SimulateZones)
@@ -325,7 +326,7 @@ func (o *Options) runNode(ctx context.Context, nodeClient kubernetes.Interface, 
 	}
 	labels := map[string]string{
 		corev1.LabelHostname: o.NodeName, corev1.LabelOSStable: "linux", corev1.LabelArchStable: goruntime.GOARCH,
-		LabelVMRuntime: "false",
+		v1.LabelVMRuntime: "false",
 	}
 	// VMs need QEMU; without it the node runs containers only. The node's
 	// labels say which accelerator VMs get, so it is probed first.
@@ -338,8 +339,8 @@ func (o *Options) runNode(ctx context.Context, nodeClient kubernetes.Interface, 
 		klog.FromContext(ctx).Info("This node runs no virtual machines", "reason", err.Error())
 	} else {
 		vmConfig.Accelerator = probe.Accelerator()
-		labels[LabelVMRuntime] = "true"
-		labels[LabelVMAccelerator] = vmConfig.Accelerator
+		labels[v1.LabelVMRuntime] = "true"
+		labels[v1.LabelVMAccelerator] = vmConfig.Accelerator
 	}
 	addresses := hostAddresses(o.NodeIP, o.NodeName)
 	hosts := []string{"127.0.0.1", o.NodeName}

@@ -44,7 +44,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 
-	"github.com/arcturus-cloud/arcturus/pkg/agent"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/cni"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/containerd"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/cri"
@@ -240,8 +239,8 @@ func (n *realNode) start(ctx context.Context, archive []byte) error {
 		return fmt.Errorf("waiting for node %s to be Ready: %w", n.name, err)
 	}
 	n.readyIn = time.Since(start)
-	n.vmRuntime = node.Labels[agent.LabelVMRuntime] == "true"
-	n.accelerator = node.Labels[agent.LabelVMAccelerator]
+	n.vmRuntime = node.Labels[v1.LabelVMRuntime] == "true"
+	n.accelerator = node.Labels[v1.LabelVMAccelerator]
 	r.log.printf("real node: Ready %s after the agent started (VMs: %v, accelerator %q)", seconds(n.readyIn), n.vmRuntime, n.accelerator)
 
 	if _, err := containerd.Import(ctx, containerd.Socket(containerdDir), bytes.NewReader(archive), ""); err != nil {

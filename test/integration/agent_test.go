@@ -61,7 +61,7 @@ func TestSimulatedNodes(t *testing.T) {
 	a := s.StartAgent(t, simulatedAgent(3))
 
 	framework.Eventually(t, agentTimeout, "three Ready nodes", func(ctx context.Context) error {
-		nodes, err := admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: agent.LabelSimulated + "=true"})
+		nodes, err := admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: v1.LabelSimulated + "=true"})
 		if err != nil {
 			return err
 		}
@@ -69,7 +69,7 @@ func TestSimulatedNodes(t *testing.T) {
 			return fmt.Errorf("%d nodes", len(nodes.Items))
 		}
 		for _, n := range nodes.Items {
-			for _, c := range []corev1.NodeConditionType{corev1.NodeReady, agent.ContainerRuntimeReady, agent.VMRuntimeReady} {
+			for _, c := range []corev1.NodeConditionType{corev1.NodeReady, v1.NodeContainerRuntimeReady, v1.NodeVMRuntimeReady} {
 				if status := nodeCondition(&n, c); status != corev1.ConditionTrue {
 					return fmt.Errorf("node %s: %s is %q", n.Name, c, status)
 				}
