@@ -41,6 +41,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime"
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
+	"github.com/arcturus-cloud/arcturus/pkg/events"
 )
 
 // Config wires an agent.
@@ -77,7 +78,7 @@ type Agent struct {
 	nodes    map[string]*node
 	pods     *podCache
 	queue    workqueue.TypedRateLimitingInterface[types.UID]
-	recorder *recorder
+	recorder *events.Recorder
 
 	// admitted are the pods this agent accepted to run, and usage what
 	// they request of each node, which admitting more must leave room for.
@@ -124,7 +125,13 @@ func New(cfg Config) (*Agent, error) {
 		}
 		a.nodes[spec.Name] = &node{spec: spec}
 	}
-	a.recorder = newRecorder(a)
+	a.recorder = events.NewRecorder(events.Source{
+		Component: "arcturus-agent", Controller: "arcturus.io/agent",
+		Instance: func(pod *v1.Pod) string { return pod.Spec.NodeName },
+	}, func(pod *v1.Pod) (*client.Core, bool) {
+		bp, ok := a.pods.get(pod.UID)
+		return bp.partition, ok
+	})
 	return a, nil
 }
 
@@ -170,7 +177,7 @@ func (a *Agent) Run(ctx context.Context, rt Runtimes) error {
 	defer cancel()
 
 	wg.Go(func() { a.heartbeat(ctx) })
-	wg.Go(func() { a.recorder.run(ctx) })
+	wg.Go(func() { a.recorder.Run(ctx) })
 
 	selector := fields.OneTermNotEqualSelector("spec.nodeName", "").String()
 	if len(a.nodes) == 1 {
