@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -36,7 +35,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/klog/v2"
 
 	"github.com/arcturus-cloud/arcturus/pkg/agent/cni"
@@ -46,6 +44,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/vm"
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
+	"github.com/arcturus-cloud/arcturus/pkg/health"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
 )
 
@@ -242,10 +241,9 @@ func serve(ctx context.Context, addr string, a *Agent, rt Runtimes, api func(con
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		wg     sync.WaitGroup
-		runErr error
+		wg                      sync.WaitGroup
+		runErr, apiErr, httpErr error
 	)
-	var apiErr error
 	wg.Go(func() {
 		defer cancel()
 		runErr = a.Run(ctx, rt)
@@ -256,36 +254,19 @@ func serve(ctx context.Context, addr string, a *Agent, rt Runtimes, api func(con
 			apiErr = api(ctx)
 		})
 	}
-	if addr != "" {
-		mux := http.NewServeMux()
-		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-		mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+	wg.Go(func() {
+		httpErr = health.Serve(ctx, addr, func() error {
 			if !a.Registered() {
-				http.Error(w, "nodes not registered yet", http.StatusServiceUnavailable)
-				return
+				return errors.New("nodes not registered yet")
 			}
-			fmt.Fprintln(w, "ok")
+			return nil
 		})
-		mux.Handle("/metrics", legacyregistry.Handler())
-		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
+		if httpErr != nil {
 			cancel()
-			wg.Wait()
-			return fmt.Errorf("listening on %s: %w", addr, err)
 		}
-		wg.Go(func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				klog.FromContext(ctx).Error(err, "Health endpoint failed")
-			}
-		})
-		<-ctx.Done()
-		shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
-		defer stop()
-		_ = srv.Shutdown(shutdownCtx)
-	}
+	})
 	wg.Wait()
-	return errors.Join(runErr, apiErr)
+	return errors.Join(runErr, apiErr, httpErr)
 }
 
 // runNode runs the agent of this machine: containers through containerd,

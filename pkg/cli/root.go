@@ -35,6 +35,7 @@ func NewRootCommand() *cobra.Command {
 		newUpCommand(),
 		newServerCommand(),
 		newAgentCommand(),
+		newSchedulerCommand(),
 		newImageCommand(),
 		newKubectlCommand(),
 		newTenantCommand(),

@@ -26,12 +26,14 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/arcturus-cloud/arcturus/pkg/agent"
 	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 	"github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
+	"github.com/arcturus-cloud/arcturus/pkg/scheduler"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -45,17 +47,17 @@ func newServerCommand() *cobra.Command {
 func newUpCommand() *cobra.Command {
 	o := apiserver.NewOptions()
 	ao := agent.NewOptions()
+	so := scheduler.NewOptions()
 	var noAgent bool
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start a single-node region: API server with embedded etcd, controllers and this machine's node agent",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			ctx := genericapiserver.SetupSignalContext()
 			if noAgent {
-				return runServer(ctx, o)
+				ao = nil
 			}
-			return runUp(ctx, o, ao)
+			return runUp(genericapiserver.SetupSignalContext(), o, so, ao)
 		},
 	}
 	o.AddFlags(cmd.Flags())
@@ -68,17 +70,51 @@ func newUpCommand() *cobra.Command {
 	cmd.Flags().Int32Var(&ao.Port, "agent-port", ao.Port, "Port of the node agent's API (logs, exec, attach, port-forward).")
 	cmd.Flags().StringVar(&ao.HealthAddress, "agent-health-address", ao.HealthAddress, "Address of the node agent's /healthz, /readyz and /metrics; empty disables it.")
 	cmd.Flags().BoolVar(&noAgent, "no-agent", false, "Run no node agent: the region has no node of its own.")
+	cmd.Flags().StringVar(&so.HealthAddress, "scheduler-health-address", so.HealthAddress, "Address of the scheduler's /healthz, /readyz and /metrics; empty disables it.")
 	return cmd
 }
 
-// runUp serves the API and runs this machine's agent beside it. The agent
-// talks to the server as the node's own identity, through a kubeconfig
-// minted from the region CA; if it fails, the API keeps serving.
-func runUp(ctx context.Context, o *apiserver.Options, ao *agent.Options) error {
+// runUp serves the API and runs the scheduler and, unless ao is nil, this
+// machine's agent beside it. The scheduler uses the server's loopback
+// identity; the agent talks to the server as the node's own identity,
+// through a kubeconfig minted from the region CA. If either fails, the API
+// keeps serving.
+func runUp(ctx context.Context, o *apiserver.Options, so *scheduler.Options, ao *agent.Options) error {
 	s, err := apiserver.New(ctx, o)
 	if err != nil {
 		return err
 	}
+	if ao != nil {
+		if err := writeNodeKubeconfig(s, o, ao); err != nil {
+			return err
+		}
+	}
+	printServing(o)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		loopback := []*rest.Config{s.Loopback()}
+		if err := so.RunWith(ctx, loopback, loopback); err != nil {
+			klog.ErrorS(err, "Scheduler failed; the API keeps serving without it")
+		}
+	})
+	if ao != nil {
+		wg.Go(func() {
+			if err := ao.Run(ctx); err != nil {
+				klog.ErrorS(err, "Node agent failed; the API keeps serving without this node")
+			}
+		})
+	}
+	err = s.Run(ctx)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// writeNodeKubeconfig gives the local agent its node identity.
+func writeNodeKubeconfig(s *apiserver.Server, o *apiserver.Options, ao *agent.Options) error {
 	kubeconfig, err := s.CA().Kubeconfig(o.ServerURL(), "node", pki.ClientIdentity{
 		User: "system:node:" + ao.NodeName, Groups: []string{rbac.NodesGroup}, Tenant: string(tenancy.System),
 	})
@@ -93,20 +129,7 @@ func runUp(ctx context.Context, o *apiserver.Options, ao *agent.Options) error {
 	if err := os.WriteFile(ao.Kubeconfig, kubeconfig, 0o600); err != nil {
 		return fmt.Errorf("writing node kubeconfig: %w", err)
 	}
-	printServing(o)
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := ao.Run(ctx); err != nil {
-			klog.ErrorS(err, "Node agent failed; the API keeps serving without this node")
-		}
-	})
-	err = s.Run(ctx)
-	cancel()
-	wg.Wait()
-	return err
+	return nil
 }
 
 func newServeCommand(use, short string) *cobra.Command {

@@ -131,3 +131,9 @@ func (c *Core) CreateEvent(ctx context.Context, t tenancy.Name, ev *corev1.Event
 func (c *Core) UpdateEvent(ctx context.Context, t tenancy.Name, ev *corev1.Event) error {
 	return c.Request(http.MethodPut, t).Namespace(ev.Namespace).Resource("events").Name(ev.Name).Body(ev).Do(ctx).Error()
 }
+
+// Bind assigns a pod to a node through pods/binding.
+func (c *Core) Bind(ctx context.Context, t tenancy.Name, binding *corev1.Binding) error {
+	return c.Request(http.MethodPost, t).Namespace(binding.Namespace).Resource("pods").Name(binding.Name).
+		SubResource("binding").Body(binding).Do(ctx).Error()
+}

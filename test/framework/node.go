@@ -43,7 +43,7 @@ const BusyboxImageName = "local/busybox:1"
 type Node struct {
 	Name    string
 	DataDir string
-	Agent   *Agent
+	Agent   *Component
 	options *agent.Options
 }
 

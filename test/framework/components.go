@@ -27,6 +27,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/agent"
 	"github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
+	"github.com/arcturus-cloud/arcturus/pkg/scheduler"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -37,39 +38,53 @@ func (s *Server) NodeConfig(name string) *rest.Config {
 	})
 }
 
-// Agent is a node agent running in the test process.
-type Agent struct {
+// StartAgent runs a node agent with o against s until Stop or the end of
+// the test. o.Kubeconfig is set to a node identity's kubeconfig, and the
+// health endpoint is off unless o sets one.
+func (s *Server) StartAgent(t testing.TB, o *agent.Options) *Component {
+	t.Helper()
+	o.Kubeconfig = KubeconfigFile(t, s.NodeConfig("agent"))
+	return startComponent(t, "agent", o.Run)
+}
+
+// StartScheduler runs a scheduler with o against s, as a system master,
+// until Stop or the end of the test. Its health endpoint is off unless o
+// sets one.
+func (s *Server) StartScheduler(t testing.TB, o *scheduler.Options) *Component {
+	t.Helper()
+	admin := []*rest.Config{s.AdminConfig()}
+	return startComponent(t, "scheduler", func(ctx context.Context) error { return o.RunWith(ctx, admin, admin) })
+}
+
+// Component is a region component running in the test process.
+type Component struct {
+	name   string
 	cancel context.CancelFunc
 	done   chan error
 }
 
-// StartAgent runs a node agent with o against s until Stop or the end of
-// the test. o.Kubeconfig is set to a node identity's kubeconfig, and the
-// health endpoint is off unless o sets one.
-func (s *Server) StartAgent(t testing.TB, o *agent.Options) *Agent {
-	t.Helper()
-	o.Kubeconfig = KubeconfigFile(t, s.NodeConfig("agent"))
+func startComponent(t testing.TB, name string, run func(context.Context) error) *Component {
 	ctx, cancel := context.WithCancel(context.Background())
-	a := &Agent{cancel: cancel, done: make(chan error, 1)}
-	go func() { a.done <- o.Run(ctx) }()
-	t.Cleanup(func() { a.Stop(t) })
-	return a
+	c := &Component{name: name, cancel: cancel, done: make(chan error, 1)}
+	go func() { c.done <- run(ctx) }()
+	t.Cleanup(func() { c.Stop(t) })
+	return c
 }
 
-// Stop stops the agent and waits for it to finish.
-func (a *Agent) Stop(t testing.TB) {
+// Stop stops the component and waits for it to finish.
+func (c *Component) Stop(t testing.TB) {
 	t.Helper()
-	if a.done == nil {
+	if c.done == nil {
 		return
 	}
-	a.cancel()
+	c.cancel()
 	select {
-	case err := <-a.done:
+	case err := <-c.done:
 		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("agent: %v", err)
+			t.Errorf("%s: %v", c.name, err)
 		}
 	case <-time.After(time.Minute):
-		t.Error("agent did not stop within a minute")
+		t.Errorf("%s did not stop within a minute", c.name)
 	}
-	a.done = nil
+	c.done = nil
 }
