@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 module=$(go list -m)
 header=hack/boilerplate.go.txt
-api_pkgs=(./pkg/apis/core/v1 ./pkg/apis/tenancy/v1)
+api_pkgs=(./pkg/apis/core/v1 ./pkg/apis/apps/v1 ./pkg/apis/tenancy/v1)
 
 go tool deepcopy-gen --go-header-file "$header" --output-file zz_generated.deepcopy.go "${api_pkgs[@]}"
 
@@ -18,6 +18,8 @@ go tool deepcopy-gen --go-header-file "$header" --output-file zz_generated.deepc
 openapi_inputs=(
   "${api_pkgs[@]}"
   k8s.io/api/core/v1
+  k8s.io/api/apps/v1
+  k8s.io/api/autoscaling/v1
   k8s.io/api/rbac/v1
   k8s.io/api/coordination/v1
   k8s.io/api/authorization/v1

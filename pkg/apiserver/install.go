@@ -32,7 +32,9 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
+	appsv1 "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/registry/apps"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/authorization"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/coordination"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/core"
@@ -54,6 +56,9 @@ func newAPIStorage(optsGetter generic.RESTOptionsGetter, tokens core.TokenIssuer
 	builders := map[string]func(generic.RESTOptionsGetter) (map[string]rest.Storage, error){
 		"": func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
 			return core.NewStorage(Scheme, g, tokens, agentClient)
+		},
+		appsv1.GroupName: func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+			return apps.NewStorage(Scheme, g)
 		},
 		rbacv1.GroupName: func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
 			return rbac.NewStorage(Scheme, g)

@@ -19,6 +19,7 @@ package apiserver
 import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 
+	appsv1 "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 )
@@ -45,6 +47,7 @@ var (
 
 func init() {
 	utilruntime.Must(arcv1.AddToScheme(Scheme))
+	utilruntime.Must(appsv1.AddToScheme(Scheme))
 	utilruntime.Must(tenancyv1.AddToScheme(Scheme))
 	utilruntime.Must(addWithHub(Scheme, rbacv1.SchemeGroupVersion,
 		&rbacv1.Role{}, &rbacv1.RoleList{}, &rbacv1.RoleBinding{}, &rbacv1.RoleBindingList{},
@@ -55,6 +58,9 @@ func init() {
 		&authorizationv1.SubjectAccessReview{}, &authorizationv1.LocalSubjectAccessReview{}))
 	utilruntime.Must(addWithHub(Scheme, authenticationv1.SchemeGroupVersion,
 		&authenticationv1.SelfSubjectReview{}, &authenticationv1.TokenRequest{}, &authenticationv1.TokenReview{}))
+	// The scale subresources of apps/v1 serve autoscaling/v1 Scale, as in
+	// Kubernetes; the autoscaling group itself is not served.
+	utilruntime.Must(addWithHub(Scheme, autoscalingv1.SchemeGroupVersion, &autoscalingv1.Scale{}))
 
 	// Options and status types every API server registers under v1.
 	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
