@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/arcturus-cloud/arcturus/pkg/scheduler"
 	"github.com/arcturus-cloud/arcturus/test/framework"
 )
 
@@ -50,6 +51,9 @@ func newCluster(t *testing.T) *cluster {
 	s := framework.StartServer(t)
 	s.CreateTenant(t, tenant)
 	n := s.StartNode(t, nodeName)
+	sched := scheduler.NewOptions()
+	sched.HealthAddress = ""
+	s.StartScheduler(t, sched)
 	cfg := s.TenantAdmin(t, tenant, "alice")
 	return &cluster{server: s, node: n, pods: framework.Clientset(t, cfg), kubeconfig: framework.KubeconfigFile(t, cfg)}
 }
@@ -63,11 +67,11 @@ func (c *cluster) kubectl(t *testing.T, args ...string) string {
 	return out
 }
 
-// run starts a pod on the node the way a user would, with kubectl run.
+// run starts a pod the way a user would, with kubectl run; the scheduler
+// places it on the node.
 func (c *cluster) run(t *testing.T, name, restart string, extra []string, command ...string) {
 	t.Helper()
-	args := append([]string{"run", name, "--image=" + framework.BusyboxImageName, "--restart=" + restart,
-		`--overrides={"spec":{"nodeName":"` + nodeName + `"}}`}, extra...)
+	args := append([]string{"run", name, "--image=" + framework.BusyboxImageName, "--restart=" + restart}, extra...)
 	c.kubectl(t, append(append(args, "--"), command...)...)
 }
 

@@ -42,6 +42,7 @@ import (
 	"github.com/containerd/containerd/namespaces"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
 	"github.com/arcturus-cloud/arcturus/pkg/oci"
@@ -224,8 +225,13 @@ func serving(ctx context.Context, socket string) bool {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	ok, err := c.IsServing(ctx)
-	return err == nil && ok
+	if ok, err := c.IsServing(ctx); err != nil || !ok {
+		return false
+	}
+	// containerd serves its own API before its CRI plugin has initialised;
+	// the agent needs the latter.
+	_, err = runtimeapi.NewRuntimeServiceClient(c.Conn()).Version(ctx, &runtimeapi.VersionRequest{})
+	return err == nil
 }
 
 // Import loads an image archive (OCI or docker save format) into the CRI
