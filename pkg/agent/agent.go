@@ -30,9 +30,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
@@ -178,6 +181,7 @@ func (a *Agent) Run(ctx context.Context, rt Runtimes) error {
 
 	wg.Go(func() { a.heartbeat(ctx) })
 	wg.Go(func() { a.recorder.Run(ctx) })
+	wg.Go(func() { a.watchNodes(ctx) })
 
 	selector := fields.OneTermNotEqualSelector("spec.nodeName", "").String()
 	if len(a.nodes) == 1 {
@@ -215,6 +219,36 @@ func (a *Agent) Run(ctx context.Context, rt Runtimes) error {
 	<-ctx.Done()
 	a.queue.ShutDown()
 	return nil
+}
+
+// watchNodes watches the agent's Nodes for conditions someone else
+// changed.
+func (a *Agent) watchNodes(ctx context.Context) {
+	opts := func(o *metav1.ListOptions) { o.LabelSelector = v1.LabelSimulated + "=true" }
+	if len(a.nodes) == 1 {
+		for name := range a.nodes {
+			opts = func(o *metav1.ListOptions) { o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String() }
+		}
+	}
+	nodes := a.cfg.NodeClient.CoreV1().Nodes()
+	_, informer := cache.NewInformerWithOptions(cache.InformerOptions{
+		ListerWatcher: &cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) {
+				opts(&o)
+				return nodes.List(ctx, o)
+			},
+			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				opts(&o)
+				return nodes.Watch(ctx, o)
+			},
+		},
+		ObjectType: &corev1.Node{},
+		Handler: cache.ResourceEventHandlerFuncs{
+			AddFunc:    a.noticeNode,
+			UpdateFunc: func(_, obj any) { a.noticeNode(obj) },
+		},
+	})
+	informer.RunWithContext(ctx)
 }
 
 func (a *Agent) registerAll(ctx context.Context) error {

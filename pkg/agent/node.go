@@ -19,6 +19,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -64,6 +65,11 @@ type node struct {
 	// reported is the status last written, and when.
 	reported   corev1.NodeStatus
 	reportedAt time.Time
+	// overridden is set when the Node's conditions were changed by someone
+	// else (the node lifecycle controller marks a silent node Unknown), so
+	// that the next status update writes even if the agent's view did not
+	// change.
+	overridden atomic.Bool
 }
 
 func (n *node) desiredStatus(conditions []corev1.NodeCondition, runtimeVersion string) corev1.NodeStatus {
@@ -146,7 +152,7 @@ func (a *Agent) updateNodeStatus(ctx context.Context, n *node, current *corev1.N
 		version = v.Version()
 	}
 	desired := n.desiredStatus(conditions, version)
-	if !force && time.Since(n.reportedAt) < statusReportInterval && sameStatus(n.reported, desired) {
+	if !force && !n.overridden.Load() && time.Since(n.reportedAt) < statusReportInterval && sameStatus(n.reported, desired) {
 		return nil
 	}
 	nodes := a.cfg.NodeClient.CoreV1().Nodes()
@@ -174,7 +180,32 @@ func (a *Agent) updateNodeStatus(ctx context.Context, n *node, current *corev1.N
 		return fmt.Errorf("updating status of node %s: %w", n.spec.Name, err)
 	}
 	n.reported, n.reportedAt = desired, time.Now()
+	n.overridden.Store(false)
 	return nil
+}
+
+// noticeNode looks at a Node as the API server has it: a condition the
+// agent posts that reads Unknown was set by the node lifecycle controller
+// while the agent was unheard, and must be corrected, as the kubelet does
+// by comparing with the Node it reads.
+func (a *Agent) noticeNode(obj any) {
+	node, ok := obj.(*corev1.Node)
+	if !ok {
+		return
+	}
+	n, ours := a.nodes[node.Name]
+	if !ours {
+		return
+	}
+	for _, c := range node.Status.Conditions {
+		switch c.Type {
+		case corev1.NodeReady, v1.NodeContainerRuntimeReady, v1.NodeVMRuntimeReady:
+			if c.Status == corev1.ConditionUnknown {
+				n.overridden.Store(true)
+				return
+			}
+		}
+	}
 }
 
 // sameStatus compares statuses without heartbeat and transition times.
