@@ -227,7 +227,9 @@ func (a *Agent) watchNodes(ctx context.Context) {
 	opts := func(o *metav1.ListOptions) { o.LabelSelector = v1.LabelSimulated + "=true" }
 	if len(a.nodes) == 1 {
 		for name := range a.nodes {
-			opts = func(o *metav1.ListOptions) { o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String() }
+			opts = func(o *metav1.ListOptions) {
+				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+			}
 		}
 	}
 	nodes := a.cfg.NodeClient.CoreV1().Nodes()
