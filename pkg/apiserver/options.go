@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/arcturus-cloud/arcturus/pkg/controllers"
 )
 
 // Options are the API server's flags.
@@ -55,6 +57,11 @@ type Options struct {
 	WatchCache bool
 	// ShutdownDelay keeps serving after SIGTERM so load balancers notice.
 	ShutdownDelay time.Duration
+	// RunControllers runs the region's controllers in the server, elected
+	// among the partition's servers and controller managers.
+	RunControllers bool
+	// Controllers are the settings of the controllers the server runs.
+	Controllers controllers.Options
 }
 
 // NewOptions returns the defaults.
@@ -68,6 +75,8 @@ func NewOptions() *Options {
 		EmbeddedEtcdPeerPort:   2380,
 		ServiceAccountIssuer:   "https://arcturus.local",
 		WatchCache:             true,
+		RunControllers:         true,
+		Controllers:            controllers.NewOptions(),
 	}
 }
 
@@ -96,6 +105,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ServiceAccountIssuer, "service-account-issuer", o.ServiceAccountIssuer, "Issuer (iss claim) of service account tokens.")
 	fs.BoolVar(&o.WatchCache, "watch-cache", o.WatchCache, "Serve lists and watches from an in-memory cache.")
 	fs.DurationVar(&o.ShutdownDelay, "shutdown-delay-duration", o.ShutdownDelay, "Time to keep serving after SIGTERM before shutting down.")
+	fs.BoolVar(&o.RunControllers, "run-controllers", o.RunControllers, "Run the region's controllers in this server (leader-elected); turn off to run them in arcturus controller-manager instead.")
+	o.Controllers.AddFlags(fs)
 }
 
 // Validate reports impossible combinations.
@@ -115,7 +126,7 @@ func (o *Options) Validate() error {
 	if o.EtcdPrefix == "" || o.EtcdPrefix[0] != '/' {
 		return fmt.Errorf("--etcd-prefix %q must start with /", o.EtcdPrefix)
 	}
-	return nil
+	return o.Controllers.Validate()
 }
 
 // TLSDir is where a region keeps its CA and serving certificate.

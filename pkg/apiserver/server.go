@@ -52,6 +52,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/authentication"
 	rbacauthz "github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers"
+	"github.com/arcturus-cloud/arcturus/pkg/leaderelection"
 	"github.com/arcturus-cloud/arcturus/pkg/etcd"
 	"github.com/arcturus-cloud/arcturus/pkg/generated/openapi"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
@@ -249,17 +250,21 @@ func (s *Server) addPostStartHooks() error {
 	}); err != nil {
 		return err
 	}
-	// The tenant and namespace lifecycle controllers belong to the
-	// partition that stores the tenants; they stop with the server.
-	if err := s.generic.AddPostStartHook("arcturus-controllers", func(ctx genericapiserver.PostStartHookContext) error {
-		go func() {
-			if err := controllers.Run(ctx, ctx.LoopbackClientConfig); err != nil {
-				klog.ErrorS(err, "Lifecycle controllers failed to start")
-			}
-		}()
-		return nil
-	}); err != nil {
-		return err
+	// The controllers belong to the partition that stores the tenants and
+	// stop with the server. The servers of a partition, and any
+	// `arcturus controller-manager`, elect one to run them.
+	if s.options.RunControllers {
+		if err := s.generic.AddPostStartHook("arcturus-controllers", func(ctx genericapiserver.PostStartHookContext) error {
+			go func() {
+				election := leaderelection.NewOptions(controllers.LeaseName)
+				if err := controllers.RunElected(ctx, ctx.LoopbackClientConfig, s.options.Controllers, election); err != nil {
+					klog.ErrorS(err, "Controllers failed to start")
+				}
+			}()
+			return nil
+		}); err != nil {
+			return err
+		}
 	}
 	stop := make(chan struct{})
 	s.generic.AddPreShutdownHookOrDie("stop-etcd-checks", func() error { close(stop); return nil })

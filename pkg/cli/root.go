@@ -36,6 +36,7 @@ func NewRootCommand() *cobra.Command {
 		newServerCommand(),
 		newAgentCommand(),
 		newSchedulerCommand(),
+		newControllerManagerCommand(),
 		newImageCommand(),
 		newKubectlCommand(),
 		newTenantCommand(),

@@ -15,8 +15,10 @@ limitations under the License.
 */
 
 // Package controllers runs the controllers a tenant partition's API server
-// needs for its own API to behave like Kubernetes: namespace lifecycle and
-// tenant lifecycle.
+// needs for its own API to behave like Kubernetes: namespace lifecycle,
+// tenant lifecycle, node lifecycle (with taint-based eviction), pod
+// garbage collection, and the garbage collector of objects whose owners
+// (ownerReferences) are gone.
 package controllers
 
 import (
@@ -26,7 +28,10 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/garbagecollector"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/namespace"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/nodelifecycle"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/podgc"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/tenant"
 )
 
@@ -36,24 +41,71 @@ const (
 	// namespace controller all of its namespaces at once.
 	namespaceWorkers = 4
 	tenantWorkers    = 2
+	// gcWorkers: a cascade is a GET and a DELETE per dependent, so the
+	// collector's speed is its requests in flight.
+	gcWorkers = 8
 )
 
-// Run runs the controllers until ctx ends. base is the API server's address
-// and a system master identity with no /tenants/ prefix, such as the
-// server's loopback client config. Run returns an error only if the
-// controllers cannot be set up; it returns nil when ctx ends.
-func Run(ctx context.Context, base *rest.Config) error {
-	namespaces, err := namespace.New(base)
-	if err != nil {
-		return fmt.Errorf("namespace controller: %w", err)
+// runner runs one controller until ctx ends.
+type runner func(ctx context.Context)
+
+// catalogue names every controller and builds it. Names are those of
+// kube-controller-manager where it has the controller.
+var catalogue = []struct {
+	name  string
+	build func(base *rest.Config, opts *Options) (runner, error)
+}{
+	{"namespace", func(base *rest.Config, _ *Options) (runner, error) {
+		c, err := namespace.New(base)
+		return func(ctx context.Context) { c.Run(ctx, namespaceWorkers) }, err
+	}},
+	{"tenant", func(base *rest.Config, _ *Options) (runner, error) {
+		c, err := tenant.New(base)
+		return func(ctx context.Context) { c.Run(ctx, tenantWorkers) }, err
+	}},
+	{"nodelifecycle", func(base *rest.Config, opts *Options) (runner, error) {
+		c, err := nodelifecycle.New(opts.nodeLifecycle(base))
+		return func(ctx context.Context) { c.Run(ctx) }, err
+	}},
+	{"podgc", func(base *rest.Config, opts *Options) (runner, error) {
+		c, err := podgc.New(opts.podGC(base))
+		return func(ctx context.Context) { c.Run(ctx) }, err
+	}},
+	{"garbagecollector", func(base *rest.Config, _ *Options) (runner, error) {
+		c, err := garbagecollector.New(base)
+		return func(ctx context.Context) { c.Run(ctx, gcWorkers) }, err
+	}},
+}
+
+// Names lists the controllers, for --controllers.
+func Names() []string {
+	names := make([]string, len(catalogue))
+	for i, c := range catalogue {
+		names[i] = c.name
 	}
-	tenants, err := tenant.New(base)
-	if err != nil {
-		return fmt.Errorf("tenant controller: %w", err)
+	return names
+}
+
+// Run runs the controllers opts selects until ctx ends. base is the API
+// server's address and a system master identity with no /tenants/ prefix,
+// such as the server's loopback client config. Run returns an error only if
+// a controller cannot be set up; it returns nil when ctx ends.
+func Run(ctx context.Context, base *rest.Config, opts Options) error {
+	var runners []runner
+	for _, c := range catalogue {
+		if !opts.enabled(c.name) {
+			continue
+		}
+		run, err := c.build(base, &opts)
+		if err != nil {
+			return fmt.Errorf("%s controller: %w", c.name, err)
+		}
+		runners = append(runners, run)
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { namespaces.Run(ctx, namespaceWorkers) })
-	wg.Go(func() { tenants.Run(ctx, tenantWorkers) })
+	for _, run := range runners {
+		wg.Go(func() { run(ctx) })
+	}
 	wg.Wait()
 	return nil
 }

@@ -32,6 +32,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
 )
 
@@ -61,6 +62,12 @@ func WithDataDir(dir string) Option {
 // WithWatchCache turns the watch cache on or off (it is on by default).
 func WithWatchCache(enabled bool) Option {
 	return func(o *apiserver.Options) { o.WatchCache = enabled }
+}
+
+// WithControllers changes the settings of the server's lifecycle
+// controllers, such as the node monitor's grace period, which tests shorten.
+func WithControllers(change func(*controllers.Options)) Option {
+	return func(o *apiserver.Options) { change(&o.Controllers) }
 }
 
 // Server is a running API server.

@@ -32,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	apps "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers"
 	"github.com/arcturus-cloud/arcturus/test/framework"
 )
 
@@ -87,9 +88,13 @@ func table(output string) [][]string {
 }
 
 // TestApps drives apps/v1 Deployments and ReplicaSets as a tenant admin with
-// stock kubectl and stock client-go.
+// stock kubectl and stock client-go. It tests the API alone: the workload
+// controllers are off, so statuses are what the test writes (their
+// behaviour is TestDeployment's).
 func TestApps(t *testing.T) {
-	s := framework.StartServer(t)
+	s := framework.StartServer(t, framework.WithControllers(func(o *controllers.Options) {
+		o.Controllers = []string{"*", "-deployment", "-replicaset"}
+	}))
 	s.CreateTenant(t, acme)
 	s.CreateTenant(t, beta)
 	acmeAdmin := s.TenantAdmin(t, acme, user)

@@ -60,9 +60,13 @@ func podAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 	return pod.Labels, podFields(pod), nil
 }
 
+// podPrepareForCreate resets the status and adds the default NoExecute
+// tolerations. Those are added here rather than by the scheme's defaulting,
+// which runs on updates too: Kubernetes adds them in admission, on create.
 func podPrepareForCreate(_ context.Context, obj runtime.Object) {
 	pod := obj.(*arcv1.Pod)
 	pod.Status = arcv1.PodStatus{PodStatus: corev1.PodStatus{Phase: corev1.PodPending}}
+	arcv1.SetDefaultTolerations(&pod.Spec)
 }
 
 // PodStorage is the pod resource and its subresources.

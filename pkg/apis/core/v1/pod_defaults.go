@@ -25,6 +25,12 @@ import (
 // DefaultVirtualMachineName names a VM whose spec leaves the name empty.
 const DefaultVirtualMachineName = "vm"
 
+// DefaultTolerationSeconds is how long a pod stays bound to a node that is
+// not ready or unreachable before it is evicted, unless it says otherwise:
+// kube-apiserver's DefaultTolerationSeconds admission default
+// (--default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds).
+const DefaultTolerationSeconds int64 = 300
+
 // SetDefaultsPod fills the fields kube-apiserver fills on a pod, so that
 // clients see the pod they would see on Kubernetes.
 func SetDefaultsPod(pod *Pod) {
@@ -76,6 +82,41 @@ func SetDefaultsPod(pod *Pod) {
 	}
 	if pod.Status.Phase == "" {
 		pod.Status.Phase = corev1.PodPending
+	}
+}
+
+// SetDefaultTolerations gives a pod that does not tolerate the
+// node.kubernetes.io/not-ready and node.kubernetes.io/unreachable NoExecute
+// taints tolerations of them for DefaultTolerationSeconds, as Kubernetes'
+// DefaultTolerationSeconds admission does, so that a node's brief outage
+// does not evict its pods at once.
+//
+// It is applied on create only, as admission is: as a scheme default it
+// would also run on every update and on every read, changing pods created
+// before it and spec fields their writers never sent.
+func SetDefaultTolerations(spec *PodSpec) {
+	notReady, unreachable := false, false
+	for _, t := range spec.Tolerations {
+		// An empty key (with operator Exists) or effect matches every
+		// key or effect.
+		if t.Effect != "" && t.Effect != corev1.TaintEffectNoExecute {
+			continue
+		}
+		notReady = notReady || t.Key == "" || t.Key == corev1.TaintNodeNotReady
+		unreachable = unreachable || t.Key == "" || t.Key == corev1.TaintNodeUnreachable
+	}
+	for _, add := range []struct {
+		key     string
+		present bool
+	}{{corev1.TaintNodeNotReady, notReady}, {corev1.TaintNodeUnreachable, unreachable}} {
+		if add.present {
+			continue
+		}
+		seconds := DefaultTolerationSeconds
+		spec.Tolerations = append(spec.Tolerations, corev1.Toleration{
+			Key: add.key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute,
+			TolerationSeconds: &seconds,
+		})
 	}
 }
 

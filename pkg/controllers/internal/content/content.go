@@ -67,6 +67,24 @@ func Discover(ctx context.Context, d *discovery.DiscoveryClient) ([]Resource, er
 // resources, which every tenant sees but none owns. Lists whose group version
 // does not parse are skipped and reported in the error.
 func Select(lists []*metav1.APIResourceList) ([]Resource, error) {
+	return pick(lists, func(gr schema.GroupResource, verbs []string) bool {
+		return !tenancy.SystemScopedResources[gr] && slices.Contains(verbs, "list") &&
+			(slices.Contains(verbs, "delete") || slices.Contains(verbs, "deletecollection"))
+	})
+}
+
+// Watchable picks from discovery lists the resources whose objects can be
+// listed, watched and deleted one by one, system-scoped ones included, sorted
+// like Select: what a controller that follows every object of a region (the
+// garbage collector) watches. Subresources are left out and bad group
+// versions reported as Select does.
+func Watchable(lists []*metav1.APIResourceList) ([]Resource, error) {
+	return pick(lists, func(_ schema.GroupResource, verbs []string) bool {
+		return slices.Contains(verbs, "list") && slices.Contains(verbs, "watch") && slices.Contains(verbs, "delete")
+	})
+}
+
+func pick(lists []*metav1.APIResourceList, keep func(gr schema.GroupResource, verbs []string) bool) ([]Resource, error) {
 	var out []Resource
 	var errs []error
 	for _, list := range lists {
@@ -79,13 +97,10 @@ func Select(lists []*metav1.APIResourceList) ([]Resource, error) {
 			continue
 		}
 		for _, r := range list.APIResources {
-			if strings.Contains(r.Name, "/") || tenancy.SystemScopedResources[gv.WithResource(r.Name).GroupResource()] {
+			if strings.Contains(r.Name, "/") || !keep(gv.WithResource(r.Name).GroupResource(), r.Verbs) {
 				continue
 			}
 			collection := slices.Contains(r.Verbs, "deletecollection")
-			if !slices.Contains(r.Verbs, "list") || !(collection || slices.Contains(r.Verbs, "delete")) {
-				continue
-			}
 			out = append(out, Resource{GroupVersionResource: gv.WithResource(r.Name), Namespaced: r.Namespaced, DeleteCollection: collection})
 		}
 	}

@@ -105,6 +105,26 @@ func TestSelect(t *testing.T) {
 	}
 }
 
+func TestWatchable(t *testing.T) {
+	rs, err := Watchable(discoveryLists())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Events cannot be watched here; nodes and tenants are kept.
+	want := []string{
+		"configmaps namespaced",
+		"namespaces",
+		"nodes",
+		"pods namespaced",
+		"clusterroles.rbac.authorization.k8s.io",
+		"roles.rbac.authorization.k8s.io namespaced",
+		"tenants.tenancy.arcturus.io",
+	}
+	if got := names(rs); !slices.Equal(got, want) {
+		t.Errorf("Watchable() =\n%q\nwant\n%q", got, want)
+	}
+}
+
 func TestSelectReportsBadGroupVersion(t *testing.T) {
 	lists := append(discoveryLists(), &metav1.APIResourceList{
 		GroupVersion: "a/b/c", APIResources: []metav1.APIResource{{Name: "things", Verbs: all}},

@@ -78,10 +78,7 @@ func Run(ctx context.Context, c Config) {
 	logger := klog.FromContext(ctx).WithName(c.Name)
 	ctx = klog.NewContext(ctx, logger)
 
-	queue := workqueue.NewTypedRateLimitingQueueWithConfig(
-		workqueue.NewTypedWithMaxWaitRateLimiter(workqueue.DefaultTypedControllerRateLimiter[string](), maxRetryDelay),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: c.Name},
-	)
+	queue := NewQueue[string](c.Name)
 	store := &queueingStore{items: cache.NewStore(c.Key), key: c.Key, filter: c.Filter, queue: queue, logger: logger}
 	lw := tenancy.ListWatchOnly(c.ListerWatcher)
 	reflector := cache.NewReflectorWithOptions(lw, c.ObjectType, store, cache.ReflectorOptions{
@@ -92,10 +89,7 @@ func Run(ctx context.Context, c Config) {
 	var wg sync.WaitGroup
 	wg.Go(func() { reflector.RunWithContext(ctx) })
 	for range c.Workers {
-		wg.Go(func() {
-			for processNext(ctx, queue, c.Reconcile) {
-			}
-		})
+		wg.Go(func() { Work(ctx, queue, c.Reconcile) })
 	}
 	<-ctx.Done()
 	// Workers return once the item in hand is done; its requests fail fast
@@ -105,7 +99,25 @@ func Run(ctx context.Context, c Config) {
 	logger.Info("Stopped controller")
 }
 
-func processNext(ctx context.Context, queue workqueue.TypedRateLimitingInterface[string], reconcile func(context.Context, string) error) bool {
+// NewQueue returns the queue Run uses, for controllers that fill their own
+// queues: failed keys are retried with per-key exponential back-off, capped
+// so that a key waiting for something is looked at again now and then.
+func NewQueue[T comparable](name string) workqueue.TypedRateLimitingInterface[T] {
+	return workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedWithMaxWaitRateLimiter(workqueue.DefaultTypedControllerRateLimiter[T](), maxRetryDelay),
+		workqueue.TypedRateLimitingQueueConfig[T]{Name: name},
+	)
+}
+
+// Work reconciles keys from queue until the queue shuts down, as each of
+// Run's workers does: a failed key is retried with back-off, quietly if it
+// failed with ErrWaiting.
+func Work[T comparable](ctx context.Context, queue workqueue.TypedRateLimitingInterface[T], reconcile func(context.Context, T) error) {
+	for processNext(ctx, queue, reconcile) {
+	}
+}
+
+func processNext[T comparable](ctx context.Context, queue workqueue.TypedRateLimitingInterface[T], reconcile func(context.Context, T) error) bool {
 	key, quit := queue.Get()
 	if quit {
 		return false

@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
@@ -82,6 +83,17 @@ func (f *Factory) Discovery(t tenancy.Name) (*discovery.DiscoveryClient, error) 
 	c, err := discovery.NewDiscoveryClientForConfigAndClient(f.Config(t), f.http)
 	if err != nil {
 		return nil, fmt.Errorf("building discovery client for tenant %q: %w", t, err)
+	}
+	return c, nil
+}
+
+// Metadata returns a client for tenant t that reads and writes objects as
+// PartialObjectMetadata, for controllers that need only object metadata of
+// resources they know nothing else about.
+func (f *Factory) Metadata(t tenancy.Name) (metadata.Interface, error) {
+	c, err := metadata.NewForConfigAndClient(f.Config(t), f.http)
+	if err != nil {
+		return nil, fmt.Errorf("building metadata client for tenant %q: %w", t, err)
 	}
 	return c, nil
 }
