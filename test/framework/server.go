@@ -70,6 +70,12 @@ func WithControllers(change func(*controllers.Options)) Option {
 	return func(o *apiserver.Options) { change(&o.Controllers) }
 }
 
+// WithoutControllers leaves the region's controllers out of the server, for
+// tests that run them as arcturus controller-manager.
+func WithoutControllers() Option {
+	return func(o *apiserver.Options) { o.RunControllers = false }
+}
+
 // Server is a running API server.
 type Server struct {
 	options *apiserver.Options
