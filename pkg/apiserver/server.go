@@ -48,13 +48,15 @@ import (
 
 	"github.com/arcturus-cloud/arcturus/pkg/admission/lifecycle"
 	"github.com/arcturus-cloud/arcturus/pkg/admission/rbacescalation"
+	"github.com/arcturus-cloud/arcturus/pkg/admission/tenantquota"
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/authentication"
 	rbacauthz "github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers"
-	"github.com/arcturus-cloud/arcturus/pkg/leaderelection"
 	"github.com/arcturus-cloud/arcturus/pkg/etcd"
 	"github.com/arcturus-cloud/arcturus/pkg/generated/openapi"
+	"github.com/arcturus-cloud/arcturus/pkg/leaderelection"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
 	"github.com/arcturus-cloud/arcturus/pkg/serviceaccount"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
@@ -205,9 +207,15 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 		return fmt.Errorf("authentication: %w", err)
 	}
 	config.Authentication.Authenticator = authn
+	// Quota goes last: it charges the tenant for objects the others let in.
+	quota, err := tenantquota.New(storage.tenants, storage.groups[tenancyv1.GroupName]["tenants/status"])
+	if err != nil {
+		return err
+	}
 	config.AdmissionControl = admission.NewChainHandler(
 		lifecycle.New(storage.namespaces, storage.lookupTenant),
 		rbacescalation.New(authz, rules, rbacAuthorizer),
+		quota,
 	)
 	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
 		h := tenancy.WithTenantExistence(apiHandler, storage.lookupTenant, c.Serializer)

@@ -33,6 +33,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/nodelifecycle"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/podgc"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/tenant"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/tenantquota"
 )
 
 const (
@@ -74,6 +75,10 @@ var catalogue = []struct {
 	{"garbagecollector", func(base *rest.Config, _ *Options) (runner, error) {
 		c, err := garbagecollector.New(base)
 		return func(ctx context.Context) { c.Run(ctx, gcWorkers) }, err
+	}},
+	{"tenantquota", func(base *rest.Config, _ *Options) (runner, error) {
+		c, err := tenantquota.New(tenantquota.Config{Base: base})
+		return func(ctx context.Context) { c.Run(ctx) }, err
 	}},
 }
 

@@ -25,6 +25,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -120,8 +121,18 @@ func TestRows(t *testing.T) {
 		{name: "tenant", convertor: NewTenantTableConvertor(),
 			obj: &tenancyv1.Tenant{ObjectMeta: objMeta("acme"), Spec: tenancyv1.TenantSpec{DisplayName: "ACME Corp."},
 				Status: tenancyv1.TenantStatus{Phase: tenancyv1.TenantActive}},
-			columns: []string{"Name", "Display Name", "Status", "Age"},
-			cells:   []any{"acme", "ACME Corp.", "Active", "5m"}},
+			columns: []string{"Name", "Display Name", "Status", "Age", "Request", "Limit"},
+			cells:   []any{"acme", "ACME Corp.", "Active", "5m", "", ""}},
+		{name: "tenant with quota", convertor: NewTenantTableConvertor(),
+			obj: &tenancyv1.Tenant{ObjectMeta: objMeta("acme"), Spec: tenancyv1.TenantSpec{Quota: corev1.ResourceList{
+				"pods": resource.MustParse("3"), "requests.cpu": resource.MustParse("1"), "limits.memory": resource.MustParse("1Gi"),
+				"count/configmaps": resource.MustParse("5"),
+			}}, Status: tenancyv1.TenantStatus{Phase: tenancyv1.TenantActive, Used: corev1.ResourceList{
+				"pods": resource.MustParse("2"), "requests.cpu": resource.MustParse("500m"), "limits.memory": resource.MustParse("512Mi"),
+			}}},
+			columns: []string{"Name", "Display Name", "Status", "Age", "Request", "Limit"},
+			cells: []any{"acme", "", "Active", "5m", "count/configmaps: 0/5, pods: 2/3, requests.cpu: 500m/1",
+				"limits.memory: 512Mi/1Gi"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,19 +17,44 @@ limitations under the License.
 package printers
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 )
 
-// NewTenantTableConvertor prints tenants: NAME DISPLAY NAME STATUS AGE.
+// NewTenantTableConvertor prints tenants: NAME DISPLAY NAME STATUS AGE, and
+// in wide output the quota as kubectl prints a ResourceQuota: REQUEST and
+// LIMIT, each "resource: used/hard, ...".
 func NewTenantTableConvertor() *TableConvertor {
 	return newTableConvertor([]metav1.TableColumnDefinition{
 		nameColumn,
 		column("Display Name", "string", 0, "DisplayName is a human-readable name."),
 		column("Status", "string", 0, "The phase of the tenant: Active or Terminating."),
 		ageColumn,
+		column("Request", "string", 1, "Usage and quota of every resource but limits.*."),
+		column("Limit", "string", 1, "Usage and quota of limits.* resources."),
 	}, func(t *tenancyv1.Tenant) metav1.TableRow {
-		return cells(t.Name, t.Spec.DisplayName, string(t.Status.Phase), age(t.CreationTimestamp))
+		request, limit := quotaColumns(t)
+		return cells(t.Name, t.Spec.DisplayName, string(t.Status.Phase), age(t.CreationTimestamp), request, limit)
 	})
+}
+
+// quotaColumns prints the quota of t against its usage, limits.* apart.
+func quotaColumns(t *tenancyv1.Tenant) (request, limit string) {
+	var requests, limits []string
+	for _, name := range slices.Sorted(maps.Keys(t.Spec.Quota)) {
+		hard, used := t.Spec.Quota[name], t.Status.Used[name]
+		entry := fmt.Sprintf("%s: %s/%s", name, used.String(), hard.String())
+		if strings.HasPrefix(string(name), "limits.") {
+			limits = append(limits, entry)
+		} else {
+			requests = append(requests, entry)
+		}
+	}
+	return strings.Join(requests, ", "), strings.Join(limits, ", ")
 }

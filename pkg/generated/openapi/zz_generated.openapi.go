@@ -2092,11 +2092,39 @@ func schema_pkg_apis_tenancy_v1_TenantStatus(ref common.ReferenceCallback) commo
 							},
 						},
 					},
+					"hard": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Hard is the quota the usage was last computed against: spec.quota as the quota controller saw it, as a ResourceQuota's status.hard.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(resource.Quantity{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"used": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Used is what the tenant as a whole uses of each resource its quota limits, across all of its namespaces. Admission adds what each new object takes; the quota controller recomputes it from the objects.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(resource.Quantity{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			metav1.Condition{}.OpenAPIModelName()},
+			resource.Quantity{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 

@@ -77,6 +77,17 @@ type TenantStatus struct {
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Hard is the quota the usage was last computed against: spec.quota as
+	// the quota controller saw it, as a ResourceQuota's status.hard.
+	// +optional
+	Hard corev1.ResourceList `json:"hard,omitempty"`
+
+	// Used is what the tenant as a whole uses of each resource its quota
+	// limits, across all of its namespaces. Admission adds what each new
+	// object takes; the quota controller recomputes it from the objects.
+	// +optional
+	Used corev1.ResourceList `json:"used,omitempty"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

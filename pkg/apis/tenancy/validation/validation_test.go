@@ -51,6 +51,30 @@ func TestValidateTenant(t *testing.T) {
 		{name: "bad quota name", tenant: tenancyv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"},
 			Spec: tenancyv1.TenantSpec{Quota: corev1.ResourceList{"a b": resource.MustParse("1")}}},
 			want: []string{"spec.quota[a b]: FieldValueInvalid"}},
+		{name: "every kind of quota name", tenant: tenancyv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"},
+			Spec: tenancyv1.TenantSpec{Quota: corev1.ResourceList{
+				"cpu": resource.MustParse("1"), "memory": resource.MustParse("1Gi"), "limits.cpu": resource.MustParse("500m"),
+				"requests.ephemeral-storage": resource.MustParse("10Gi"), "count/deployments.apps": resource.MustParse("3"),
+				"configmaps": resource.MustParse("1"), "secrets": resource.MustParse("1"), "services": resource.MustParse("1"),
+				"persistentvolumeclaims": resource.MustParse("1"), "replicationcontrollers": resource.MustParse("1"),
+				"resourcequotas": resource.MustParse("1"), "requests.hugepages-2Mi": resource.MustParse("2Mi"),
+				"example.com/gpu": resource.MustParse("2"), "requests.example.com/gpu": resource.MustParse("2"),
+			}},
+			Status: tenancyv1.TenantStatus{Hard: corev1.ResourceList{"pods": resource.MustParse("3")},
+				Used: corev1.ResourceList{"pods": resource.MustParse("1")}},
+		}},
+		{name: "not a quota resource", tenant: tenancyv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"},
+			Spec: tenancyv1.TenantSpec{Quota: corev1.ResourceList{"gpu": resource.MustParse("1"), "storage": resource.MustParse("1Gi")}}},
+			want: []string{"spec.quota[gpu]: FieldValueInvalid", "spec.quota[storage]: FieldValueInvalid"}},
+		{name: "fractional counts", tenant: tenancyv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"},
+			Spec: tenancyv1.TenantSpec{Quota: corev1.ResourceList{
+				"pods": resource.MustParse("1500m"), "count/configmaps": resource.MustParse("0.5"), "example.com/gpu": resource.MustParse("100m"),
+			}}},
+			want: []string{"spec.quota[count/configmaps]: FieldValueInvalid", "spec.quota[example.com/gpu]: FieldValueInvalid",
+				"spec.quota[pods]: FieldValueInvalid"}},
+		{name: "negative usage", tenant: tenancyv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"},
+			Status: tenancyv1.TenantStatus{Used: corev1.ResourceList{"pods": resource.MustParse("-1")}}},
+			want: []string{"status.used[pods]: FieldValueInvalid"}},
 		{name: "unknown phase", tenant: tenancyv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"},
 			Status: tenancyv1.TenantStatus{Phase: "Suspended"}},
 			want: []string{"status.phase: FieldValueNotSupported"}},
@@ -68,7 +92,11 @@ func TestValidateTenant(t *testing.T) {
 					t.Errorf("error %d is %q, want %q", i, got, tc.want[i])
 				}
 			}
-			if errs := ValidateTenantUpdate(tenant, tenant.DeepCopy()); len(errs) != len(tc.want) {
+			// Against a tenant without quota, as quota entries that
+			// were stored before are not checked again.
+			old := tenant.DeepCopy()
+			old.Spec.Quota = nil
+			if errs := ValidateTenantUpdate(tenant, old); len(errs) != len(tc.want) {
 				t.Errorf("update: got %v, want %v", errs, tc.want)
 			}
 		})
@@ -82,5 +110,21 @@ func TestValidateTenantUpdateName(t *testing.T) {
 	errs := ValidateTenantUpdate(renamed, old)
 	if len(errs) != 1 || errs[0].Field != "metadata.name" {
 		t.Errorf("got %v, want metadata.name immutable", errs)
+	}
+}
+
+// A quota entry stored before the rules tightened does not block later
+// writes, status writes included, as long as it stays as it was.
+func TestValidateTenantUpdateKeepsOldQuotaNames(t *testing.T) {
+	old := &tenancyv1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme", ResourceVersion: "1"},
+		Spec: tenancyv1.TenantSpec{Quota: corev1.ResourceList{"gpu": resource.MustParse("1")}}}
+	updated := old.DeepCopy()
+	updated.Status.Used = corev1.ResourceList{"gpu": resource.MustParse("0")}
+	if errs := ValidateTenantUpdate(updated, old); len(errs) != 0 {
+		t.Errorf("unchanged old quota name: %v", errs)
+	}
+	updated.Spec.Quota["gpu"] = resource.MustParse("2")
+	if errs := ValidateTenantUpdate(updated, old); len(errs) != 1 || errs[0].Field != "spec.quota[gpu]" {
+		t.Errorf("changed old quota name: got %v, want spec.quota[gpu] invalid", errs)
 	}
 }
