@@ -43,11 +43,14 @@ const (
 	clockTicks = 100
 )
 
-// childAgent is an `arcturus agent` the bench runs as a separate process,
-// in a process group of its own so that an interrupted bench can still
-// delete the pods it runs before stopping it.
-type childAgent struct {
+// component is a child process of the bench that serves /readyz and
+// /metrics over plain HTTP: an agent or a scheduler. It runs in a process
+// group of its own, so that an interrupted bench still stops it in order
+// (an agent after its pods are deleted, a scheduler before its server).
+type component struct {
 	*process
+	// what names it in messages.
+	what    string
 	logPath string
 	log     *os.File
 	// health serves /readyz and /metrics.
@@ -55,37 +58,36 @@ type childAgent struct {
 	http   *http.Client
 }
 
-// startAgent starts this executable's agent subcommand with args, serving
-// its health endpoint on health and logging to logPath.
-func startAgent(logPath, health string, verbosity int, args ...string) (*childAgent, error) {
+// startComponent starts this executable's subcommand sub with args,
+// logging to logPath; health is where it serves /readyz and /metrics.
+func startComponent(sub, logPath, health string, args ...string) (*component, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding the arcturus executable: %w", err)
 	}
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return nil, fmt.Errorf("creating the agent log: %w", err)
+		return nil, fmt.Errorf("creating the %s log: %w", sub, err)
 	}
-	args = append([]string{"agent", "--health-address", health, "-v", strconv.Itoa(verbosity)}, args...)
-	cmd := exec.Command(exe, args...)
+	cmd := exec.Command(exe, append([]string{sub}, args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	proc, err := startProcess(cmd)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("starting %s agent: %w", exe, err), logFile.Close())
+		return nil, errors.Join(fmt.Errorf("starting %s %s: %w", exe, sub, err), logFile.Close())
 	}
-	return &childAgent{
-		process: proc, logPath: logPath, log: logFile, health: health,
+	return &component{
+		process: proc, what: sub, logPath: logPath, log: logFile, health: health,
 		http: &http.Client{Timeout: 10 * time.Second},
 	}, nil
 }
 
-func (a *childAgent) get(ctx context.Context, path string) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.health+path, nil)
+func (c *component) get(ctx context.Context, path string) ([]byte, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.health+path, nil)
 	if err != nil {
 		return nil, 0, err
 	}
-	resp, err := a.http.Do(req)
+	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -94,34 +96,35 @@ func (a *childAgent) get(ctx context.Context, path string) ([]byte, int, error) 
 	return body, resp.StatusCode, err
 }
 
-// metrics reads the agent's /metrics.
-func (a *childAgent) metrics(ctx context.Context) ([]sample, error) {
-	body, code, err := a.get(ctx, "/metrics")
+// metrics reads the component's /metrics.
+func (c *component) metrics(ctx context.Context) ([]sample, error) {
+	body, code, err := c.get(ctx, "/metrics")
 	if err == nil && code != http.StatusOK {
 		err = fmt.Errorf("HTTP %d", code)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the agent's /metrics: %w", err)
+		return nil, fmt.Errorf("reading the %s's /metrics: %w", c.what, err)
 	}
 	return parseMetrics(body), nil
 }
 
-// waitRegistered waits until the agent's /readyz says its nodes are
-// registered, calling every, when not nil, every 10 seconds meanwhile.
-func (a *childAgent) waitRegistered(ctx context.Context, timeout time.Duration, every func()) error {
+// waitReady waits until the component's /readyz answers 200, calling
+// every, when not nil, every 10 seconds meanwhile. until says what ready
+// means, for errors.
+func (c *component) waitReady(ctx context.Context, timeout time.Duration, until string, every func()) error {
 	last := time.Now()
 	var lastErr error
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		select {
-		case <-a.exited:
-			return false, fmt.Errorf("agent exited before registering its nodes: %v", a.waitErr)
+		case <-c.exited:
+			return false, fmt.Errorf("%s exited before %s: %v", c.what, until, c.waitErr)
 		default:
 		}
 		if every != nil && time.Since(last) >= 10*time.Second {
 			every()
 			last = time.Now()
 		}
-		body, code, err := a.get(ctx, "/readyz")
+		body, code, err := c.get(ctx, "/readyz")
 		if err == nil && code != http.StatusOK {
 			err = fmt.Errorf("HTTP %d: %s", code, strings.TrimSpace(string(body)))
 		}
@@ -129,22 +132,61 @@ func (a *childAgent) waitRegistered(ctx context.Context, timeout time.Duration, 
 		return err == nil, nil
 	})
 	if err != nil {
-		return fmt.Errorf("waiting for the agent's /readyz (last error: %v): %w", lastErr, err)
+		return fmt.Errorf("waiting for the %s's /readyz (last error: %v): %w", c.what, lastErr, err)
 	}
 	return nil
 }
 
-// stop sends SIGTERM, waits for the agent to exit (killing it after
-// agentStopTimeout) and closes its log.
-func (a *childAgent) stop() error {
+// stop sends SIGTERM, waits for the component to exit (killing it after
+// timeout) and closes its log.
+func (c *component) stop(timeout time.Duration) error {
 	var errs []error
-	if err := a.terminate("agent", agentStopTimeout); err != nil {
+	if err := c.terminate(c.what, timeout); err != nil {
 		errs = append(errs, err)
 	}
-	if err := a.log.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("closing the agent log: %w", err))
+	if err := c.log.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing the %s log: %w", c.what, err))
 	}
 	return errors.Join(errs...)
+}
+
+// childAgent is an `arcturus agent` the bench runs as a separate process.
+type childAgent struct{ *component }
+
+// startAgent starts this executable's agent subcommand with args, serving
+// its health endpoint on health and logging to logPath.
+func startAgent(logPath, health string, verbosity int, args ...string) (*childAgent, error) {
+	c, err := startComponent("agent", logPath, health,
+		append([]string{"--health-address", health, "-v", strconv.Itoa(verbosity)}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	return &childAgent{c}, nil
+}
+
+// waitRegistered waits until the agent's /readyz says its nodes are
+// registered, calling every, when not nil, every 10 seconds meanwhile.
+func (a *childAgent) waitRegistered(ctx context.Context, timeout time.Duration, every func()) error {
+	return a.waitReady(ctx, timeout, "registering its nodes", every)
+}
+
+// stop stops the agent (it stops its containerd first).
+func (a *childAgent) stop() error { return a.component.stop(agentStopTimeout) }
+
+// childScheduler is an `arcturus scheduler` the bench runs as a separate
+// process, so that its CPU and memory are its own.
+type childScheduler struct{ *component }
+
+// startScheduler starts this executable's scheduler subcommand for the
+// server of kubeconfig, without leader election, serving its health
+// endpoint on health and logging to logPath.
+func startScheduler(logPath, kubeconfig, health string) (*childScheduler, error) {
+	c, err := startComponent("scheduler", logPath, health,
+		"--kubeconfig", kubeconfig, "--leader-elect=false", "--health-address", health)
+	if err != nil {
+		return nil, err
+	}
+	return &childScheduler{c}, nil
 }
 
 // logErrors counts the klog error lines (those starting with E and a digit)

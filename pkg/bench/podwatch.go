@@ -44,6 +44,10 @@ type podWatch struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// seen, when set, is given every pod the watch or a relist delivers,
+	// tracked or not, with when it arrived.
+	seen func(pod *v1.Pod, at time.Time)
+
 	mu   sync.Mutex
 	pods map[string]*podTrack
 	// restarts counts the watches that ended and were started again.
@@ -64,12 +68,18 @@ type podTrack struct {
 
 // startPodWatch lists the namespace and watches it from there.
 func startPodWatch(ctx context.Context, core *client.Core, tenant tenancy.Name, ns string) (*podWatch, error) {
+	return watchPods(ctx, core, tenant, ns, nil)
+}
+
+// watchPods is startPodWatch that also hands every pod it sees to seen,
+// when not nil, from the watch's goroutine.
+func watchPods(ctx context.Context, core *client.Core, tenant tenancy.Name, ns string, seen func(*v1.Pod, time.Time)) (*podWatch, error) {
 	list, err := core.ListPods(ctx, tenant, ns, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing pods to watch: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	w := &podWatch{core: core, tenant: tenant, ns: ns, cancel: cancel, done: make(chan struct{}), pods: map[string]*podTrack{}}
+	w := &podWatch{core: core, tenant: tenant, ns: ns, cancel: cancel, done: make(chan struct{}), pods: map[string]*podTrack{}, seen: seen}
 	go w.loop(ctx, list.ResourceVersion)
 	return w, nil
 }
@@ -154,6 +164,9 @@ func (w *podWatch) relist(ctx context.Context, rv string) string {
 }
 
 func (w *podWatch) observe(pod *v1.Pod, deleted bool, now time.Time) {
+	if w.seen != nil && !deleted {
+		w.seen(pod, now)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	t := w.pods[pod.Name]

@@ -53,9 +53,10 @@ type childServer struct {
 	log *os.File
 }
 
-// startChild starts this executable's server subcommand with embedded etcd
-// and returns once it is ready, with the configuration of its admin.
-func startChild(ctx context.Context, watchCache bool) (*childServer, *rest.Config, error) {
+// startChild starts this executable's server subcommand with embedded etcd,
+// and the flags extra, and returns once it is ready, with the configuration
+// of its admin.
+func startChild(ctx context.Context, watchCache bool, extra ...string) (*childServer, *rest.Config, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("finding the arcturus executable: %w", err)
@@ -73,13 +74,14 @@ func startChild(ctx context.Context, watchCache bool) (*childServer, *rest.Confi
 		return nil, nil, errors.Join(fmt.Errorf("creating the server log: %w", err), os.RemoveAll(dir))
 	}
 	dataDir := filepath.Join(dir, "data")
-	cmd := exec.Command(exe, "server",
+	args := append([]string{"server",
 		"--data-dir", dataDir,
 		"--secure-port", strconv.Itoa(ports[0]),
 		"--embedded-etcd-client-port", strconv.Itoa(ports[1]),
 		"--embedded-etcd-peer-port", strconv.Itoa(ports[2]),
-		"--watch-cache="+strconv.FormatBool(watchCache),
-	)
+		"--watch-cache=" + strconv.FormatBool(watchCache),
+	}, extra...)
+	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	proc, err := startProcess(cmd)
 	if err != nil {

@@ -65,5 +65,27 @@ agents, servers and directories removed at the end.`,
 	}
 	nc.AddFlags(nodeCmd.Flags())
 	cmd.AddCommand(nodeCmd)
+
+	sc := bench.NewSchedulerConfig()
+	schedulerCmd := &cobra.Command{
+		Use:   "scheduler",
+		Short: "Measure the scheduler's throughput end to end through the API server, as scheduler_perf's SchedulingBasic",
+		Long: `Measure the scheduler and print markdown tables for docs/benchmarks.md.
+
+For each share of VM pods in --vm-share the bench starts a fresh
+"arcturus server" and "arcturus scheduler" as child processes, creates
+--nodes plain Node objects (no agent), waits until the scheduler knows them,
+then creates --pods pods in a tenant of its own with --clients clients and
+watches them until every one is bound. It reports throughput, per-pod
+latency from create to binding, the scheduler's own metrics, and the CPU and
+memory of the server and the scheduler separately. Progress goes to stderr.
+Servers, schedulers and their directories are removed at the end.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return bench.RunScheduler(genericapiserver.SetupSignalContext(), sc, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	sc.AddFlags(schedulerCmd.Flags())
+	cmd.AddCommand(schedulerCmd)
 	return cmd
 }
