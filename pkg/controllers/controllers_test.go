@@ -18,7 +18,6 @@ package controllers_test
 
 import (
 	"context"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -41,8 +40,8 @@ import (
 	"k8s.io/client-go/rest"
 
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
-	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 	"github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/testserver"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/tenant"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
@@ -57,44 +56,15 @@ type env struct {
 	base *rest.Config
 }
 
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
-
-// start runs the real server with embedded etcd, waits for /readyz, and
-// runs the controllers against its loopback identity. Both stop, and are
-// waited for, when the test ends.
+// start runs the real server with embedded etcd and the controllers, and
+// waits for /readyz. The server stops, and is waited for, when the test
+// ends.
 func start(t *testing.T) *env {
 	t.Helper()
-	o := apiserver.NewOptions()
-	o.DataDir = t.TempDir()
-	ports := freePorts(t, 3)
-	o.SecurePort, o.EmbeddedEtcdClientPort, o.EmbeddedEtcdPeerPort = ports[0], ports[1], ports[2]
-
-	ctx, cancel := context.WithCancel(context.Background())
-	s, err := apiserver.New(ctx, o)
-	if err != nil {
-		cancel()
-		t.Fatalf("creating server: %v", err)
-	}
-	serverDone := make(chan error, 1)
-	go func() { serverDone <- s.Run(ctx) }()
-	t.Cleanup(func() { cancel(); waitStopped(t, "server", serverDone) })
-
-	e := &env{t: t, base: s.Loopback()}
+	e := &env{t: t, base: testserver.Start(t, nil)}
 	client := e.kube(tenancy.System)
 	var lastErr error
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+	if err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		_, lastErr = client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
 		return lastErr == nil, nil
 	}); err != nil {
@@ -103,38 +73,11 @@ func start(t *testing.T) *env {
 	return e
 }
 
-func waitStopped(t *testing.T, what string, done <-chan error) {
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("%s stopped with error: %v", what, err)
-		}
-	case <-time.After(timeout):
-		t.Errorf("%s did not stop within %v", what, timeout)
-	}
-}
+func (e *env) config(t tenancy.Name) *rest.Config { return tenancy.ConfigFor(e.base, t) }
 
-func (e *env) config(t tenancy.Name) *rest.Config {
-	c := rest.CopyConfig(e.base)
-	c.Host += tenancy.PathPrefix + string(t)
-	return c
-}
+func (e *env) kube(t tenancy.Name) kubernetes.Interface { return testserver.Kube(e.t, e.config(t)) }
 
-func (e *env) kube(t tenancy.Name) kubernetes.Interface {
-	c, err := kubernetes.NewForConfig(e.config(t))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
-}
-
-func (e *env) dynamic(t tenancy.Name) dynamic.Interface {
-	c, err := dynamic.NewForConfig(e.config(t))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
-}
+func (e *env) dynamic(t tenancy.Name) dynamic.Interface { return testserver.Dynamic(e.t, e.config(t)) }
 
 func (e *env) eventually(what string, cond func(ctx context.Context) (bool, error)) {
 	e.t.Helper()

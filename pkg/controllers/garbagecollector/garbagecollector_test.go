@@ -19,7 +19,6 @@ package garbagecollector_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -41,6 +40,7 @@ import (
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/garbagecollector"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/testserver"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -63,57 +63,21 @@ type env struct {
 	base *rest.Config
 }
 
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
-
 // start runs the real server with embedded etcd, as
 // pkg/controllers/controllers_test.go does, and waits for the test tenants
 // to be ready.
 func start(t *testing.T) *env {
 	t.Helper()
-	o := apiserver.NewOptions()
-	// The server runs every controller but its own garbage collector: the
-	// tests run, stop and restart theirs.
-	o.Controllers.Controllers = []string{"*", "-garbagecollector"}
-	o.DataDir = t.TempDir()
-	ports := freePorts(t, 3)
-	o.SecurePort, o.EmbeddedEtcdClientPort, o.EmbeddedEtcdPeerPort = ports[0], ports[1], ports[2]
-
-	ctx, cancel := context.WithCancel(context.Background())
-	s, err := apiserver.New(ctx, o)
-	if err != nil {
-		cancel()
-		t.Fatalf("creating server: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("server stopped with error: %v", err)
-			}
-		case <-time.After(timeout):
-			t.Errorf("server did not stop within %v", timeout)
-		}
+	base := testserver.Start(t, func(o *apiserver.Options) {
+		// The server runs every controller but its own garbage collector:
+		// the tests run, stop and restart theirs.
+		o.Controllers.Controllers = []string{"*", "-garbagecollector"}
 	})
 
 	// Readiness shows in the tenants being made, not in /readyz: the
 	// server's healthz log check starts a goroutine that nothing stops,
 	// which goleak would report.
-	e := &env{t: t, base: s.Loopback()}
+	e := &env{t: t, base: base}
 	tenants := e.dynamic(tenancy.System).Resource(tenancyv1.SchemeGroupVersion.WithResource("tenants"))
 	for _, name := range tenantNames {
 		u := &unstructured.Unstructured{}
@@ -144,28 +108,15 @@ func start(t *testing.T) *env {
 }
 
 func (e *env) config(t tenancy.Name) *rest.Config {
-	c := rest.CopyConfig(e.base)
-	c.Host += tenancy.PathPrefix + string(t)
+	c := tenancy.ConfigFor(e.base, t)
 	// Cascades of many objects must not wait on client-side throttling.
 	c.QPS, c.Burst = 1000, 1000
 	return c
 }
 
-func (e *env) kube(t tenancy.Name) kubernetes.Interface {
-	c, err := kubernetes.NewForConfig(e.config(t))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
-}
+func (e *env) kube(t tenancy.Name) kubernetes.Interface { return testserver.Kube(e.t, e.config(t)) }
 
-func (e *env) dynamic(t tenancy.Name) dynamic.Interface {
-	c, err := dynamic.NewForConfig(e.config(t))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
-}
+func (e *env) dynamic(t tenancy.Name) dynamic.Interface { return testserver.Dynamic(e.t, e.config(t)) }
 
 func (e *env) eventually(what string, cond func(ctx context.Context) (bool, error)) {
 	e.t.Helper()

@@ -73,21 +73,12 @@ func (c *Controller) attemptToDelete(ctx context.Context, key objectKey) error {
 	if !it.foreground && c.graph.ownersSolid(key) {
 		return nil
 	}
-	logger := klog.FromContext(ctx).WithValues("tenant", key.tenant, "resource", it.resource.String(), "object", klog.KRef(it.namespace, it.name))
-	ctx = klog.NewContext(ctx, logger)
-	client, err := c.clients.Metadata(key.tenant)
-	if err != nil {
+	// The graph may lag: act on the object as it is now.
+	ctx, client, latest, err := c.readLive(ctx, it)
+	if latest == nil || err != nil {
 		return err
 	}
-	// The graph may lag: act on the object as it is now.
-	latest, err := client.Resource(it.resource).Namespace(it.namespace).Get(ctx, it.name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		errorsTotal.WithLabelValues("get").Inc()
-		return fmt.Errorf("getting %s: %w", it.resource.GroupResource(), err)
-	}
+	logger := klog.FromContext(ctx)
 	if latest.UID != key.uid {
 		// Replaced by a namesake; the deletion event of ours will come.
 		return nil
@@ -163,6 +154,27 @@ func (c *Controller) attemptToDelete(ctx context.Context, key objectKey) error {
 		}
 		return c.delete(ctx, client, it, policy)
 	}
+}
+
+// readLive reads it as it is now, in its tenant, for attemptToDelete and
+// attemptToOrphan to act on. It returns ctx with a logger naming it, the
+// tenant's client, and the object: nil, with no error, if it is gone.
+func (c *Controller) readLive(ctx context.Context, it item) (context.Context, metadata.Interface, *metav1.PartialObjectMetadata, error) {
+	logger := klog.FromContext(ctx).WithValues("tenant", it.key.tenant, "resource", it.resource.String(), "object", klog.KRef(it.namespace, it.name))
+	ctx = klog.NewContext(ctx, logger)
+	client, err := c.clients.Metadata(it.key.tenant)
+	if err != nil {
+		return ctx, nil, nil, err
+	}
+	latest, err := client.Resource(it.resource).Namespace(it.namespace).Get(ctx, it.name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return ctx, client, nil, nil
+	case err != nil:
+		errorsTotal.WithLabelValues("get").Inc()
+		return ctx, client, nil, fmt.Errorf("getting %s: %w", it.resource.GroupResource(), err)
+	}
+	return ctx, client, latest, nil
 }
 
 // ownerState reads the owner ref names, in the tenant of the dependent it
@@ -247,20 +259,11 @@ func (c *Controller) attemptToOrphan(ctx context.Context, key objectKey) error {
 	if !ok {
 		return nil
 	}
-	logger := klog.FromContext(ctx).WithValues("tenant", key.tenant, "resource", it.resource.String(), "object", klog.KRef(it.namespace, it.name))
-	ctx = klog.NewContext(ctx, logger)
-	client, err := c.clients.Metadata(key.tenant)
-	if err != nil {
+	ctx, client, latest, err := c.readLive(ctx, it)
+	if latest == nil || err != nil {
 		return err
 	}
-	latest, err := client.Resource(it.resource).Namespace(it.namespace).Get(ctx, it.name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		errorsTotal.WithLabelValues("get").Inc()
-		return fmt.Errorf("getting %s: %w", it.resource.GroupResource(), err)
-	}
+	logger := klog.FromContext(ctx)
 	if latest.UID != key.uid || latest.DeletionTimestamp == nil || !slices.Contains(latest.Finalizers, metav1.FinalizerOrphanDependents) {
 		return nil
 	}

@@ -27,7 +27,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +46,7 @@ import (
 
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/events"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
@@ -97,11 +97,8 @@ type Config struct {
 }
 
 func (c *Config) complete() error {
-	if c.Base == nil {
-		return errors.New("no client configuration")
-	}
-	if strings.Contains(c.Base.Host, tenancy.PathPrefix) {
-		return fmt.Errorf("client configuration %q already addresses a tenant", c.Base.Host)
+	if err := regionwatch.CheckBase(c.Base); err != nil {
+		return err
 	}
 	if c.NodeMonitorGracePeriod == 0 {
 		c.NodeMonitorGracePeriod = DefaultNodeMonitorGracePeriod
@@ -147,18 +144,9 @@ func New(cfg Config) (*Controller, error) {
 	// A zone going silent costs a write per node; client-side throttling
 	// at the loopback's default would stretch that over minutes.
 	base.QPS, base.Burst = max(base.QPS, 100), max(base.Burst, 200)
-	hc, err := rest.HTTPClientFor(base)
-	if err != nil {
-		return nil, fmt.Errorf("building HTTP client: %w", err)
-	}
-	// Nodes and their Leases are the system tenant's.
-	kube, err := kubernetes.NewForConfigAndClient(tenancy.ConfigFor(base, tenancy.System), hc)
-	if err != nil {
-		return nil, fmt.Errorf("building node client: %w", err)
-	}
 	// Pods are read and deleted with the superset type: client-go's Pod
 	// would do for deleting, but one client for all pod requests is simpler.
-	core, err := client.NewCore(base, hc)
+	kube, core, err := regionwatch.NewClients(base)
 	if err != nil {
 		return nil, err
 	}
@@ -182,14 +170,14 @@ func (c *Controller) Run(ctx context.Context) {
 	nodes := c.kube.CoreV1().Nodes()
 	leases := c.kube.CoordinationV1().Leases(corev1.NamespaceNodeLease)
 	reflectors := []*cache.Reflector{
-		c.reflector(logger, "nodes", &corev1.Node{}, nodeStore{s},
+		regionwatch.Reflector(logger, name+"/nodes", &corev1.Node{}, s.nodeStore,
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return nodes.List(ctx, o) },
 			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return nodes.Watch(ctx, o) }),
-		c.reflector(logger, "leases", &coordinationv1.Lease{}, leaseStore{s},
+		regionwatch.Reflector(logger, name+"/leases", &coordinationv1.Lease{}, s.leaseStore,
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return leases.List(ctx, o) },
 			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return leases.Watch(ctx, o) }),
 		// Only bound pods can be evicted; every tenant's.
-		c.reflector(logger, "pods", &v1.Pod{}, podStore{s},
+		regionwatch.Reflector(logger, name+"/pods", &v1.Pod{}, s.podStore,
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				o.FieldSelector = "spec.nodeName!="
 				return c.core.ListPods(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
@@ -217,22 +205,12 @@ func (c *Controller) Run(ctx context.Context) {
 	logger.Info("Stopped controller")
 }
 
-func (c *Controller) reflector(logger klog.Logger, what string, obj runtime.Object, store cache.ReflectorStore,
-	list func(context.Context, metav1.ListOptions) (runtime.Object, error),
-	watch func(context.Context, metav1.ListOptions) (watch.Interface, error),
-) *cache.Reflector {
-	lw := tenancy.ListWatchOnly(&cache.ListWatch{ListWithContextFunc: list, WatchFuncWithContext: watch})
-	return cache.NewReflectorWithOptions(lw, obj, store, cache.ReflectorOptions{
-		Name: name + "/" + what, Logger: &logger,
-	})
-}
-
 // monitor runs node passes every NodeMonitorPeriod, and sooner when a node
 // waits for the rate limiter, until ctx ends.
 func (c *Controller) monitor(ctx context.Context, s *state) {
 	logger := klog.FromContext(ctx)
 	// Nodes seen before their leases would look silent.
-	for _, ch := range []chan struct{}{s.nodesSynced, s.leasesSynced} {
+	for _, ch := range []<-chan struct{}{s.nodeStore.Synced(), s.leaseStore.Synced()} {
 		select {
 		case <-ctx.Done():
 			return

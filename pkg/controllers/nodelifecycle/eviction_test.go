@@ -144,7 +144,8 @@ func TestEvictionWorker(t *testing.T) {
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	clk := testingclock.NewFakeClock(start)
-	c, err := New(Config{Base: &rest.Config{Host: srv.URL}, Clock: clk})
+	// The fake server speaks JSON.
+	c, err := New(Config{Base: &rest.Config{Host: srv.URL, ContentConfig: rest.ContentConfig{ContentType: "application/json"}}, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

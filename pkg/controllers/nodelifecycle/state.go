@@ -17,7 +17,6 @@ limitations under the License.
 package nodelifecycle
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -26,10 +25,10 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -109,18 +108,24 @@ type state struct {
 	// scheduled are pods whose eviction is scheduled, and when.
 	scheduled map[types.UID]time.Time
 
-	nodesSynced, leasesSynced, podsSynced chan struct{}
-	syncOnce                              [3]sync.Once
+	// nodeStore, leaseStore and podStore are the reflectors' stores: they
+	// keep records in the state instead of the objects.
+	nodeStore  *regionwatch.Store[*corev1.Node]
+	leaseStore *regionwatch.Store[*coordinationv1.Lease]
+	podStore   *regionwatch.Store[*v1.Pod]
 }
 
 func newState(c clock.PassiveClock, enqueue func(types.UID)) *state {
-	return &state{
+	s := &state{
 		clock: c, enqueue: enqueue,
 		nodes: map[string]*nodeRecord{}, leases: map[string]time.Time{},
 		pods: map[types.UID]*podRecord{}, byNode: map[string]map[types.UID]bool{},
-		scheduled:   map[types.UID]time.Time{},
-		nodesSynced: make(chan struct{}), leasesSynced: make(chan struct{}), podsSynced: make(chan struct{}),
+		scheduled: map[types.UID]time.Time{},
 	}
+	s.nodeStore = regionwatch.NewStore("node", s.putNode, func(n *corev1.Node) { s.deleteNode(n.Name) }, s.replaceNodes)
+	s.leaseStore = regionwatch.NewStore("lease", s.putLease, func(l *coordinationv1.Lease) { s.deleteLease(l.Name) }, s.replaceLeases)
+	s.podStore = regionwatch.NewStore("pod", s.putPod, func(p *v1.Pod) { s.deletePod(p.UID) }, s.replacePods)
+	return s
 }
 
 func (s *state) putNode(n *corev1.Node) {
@@ -289,52 +294,14 @@ func (s *state) unindexLocked(rec *podRecord) {
 	}
 }
 
-func (s *state) markSynced(i int, ch chan struct{}) { s.syncOnce[i].Do(func() { close(ch) }) }
+// replaceNodes, replaceLeases and replacePods take a full list: they
+// record every object of it and forget the others.
 
-// nodeStore, leaseStore and podStore are the reflectors' stores: they keep
-// records in the state instead of the objects.
-type (
-	nodeStore  struct{ *state }
-	leaseStore struct{ *state }
-	podStore   struct{ *state }
-)
-
-var (
-	_ cache.ReflectorStore = nodeStore{}
-	_ cache.ReflectorStore = leaseStore{}
-	_ cache.ReflectorStore = podStore{}
-)
-
-func unwrap(obj any) any {
-	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		return d.Obj
-	}
-	return obj
-}
-
-func (s nodeStore) Add(obj any) error    { return s.Update(obj) }
-func (s nodeStore) Resync() error        { return nil }
-func (s nodeStore) Update(obj any) error { return s.apply(obj, s.putNode) }
-func (s nodeStore) Delete(obj any) error {
-	return s.apply(unwrap(obj), func(n *corev1.Node) { s.deleteNode(n.Name) })
-}
-
-func (s nodeStore) apply(obj any, f func(*corev1.Node)) error {
-	n, ok := obj.(*corev1.Node)
-	if !ok {
-		return fmt.Errorf("unexpected object %T in node store", obj)
-	}
-	f(n)
-	return nil
-}
-
-func (s nodeStore) Replace(list []any, _ string) error {
+func (s *state) replaceNodes(list []*corev1.Node) {
 	seen := make(map[string]bool, len(list))
-	for _, obj := range list {
-		if err := s.Update(obj); err != nil {
-			return err
-		}
-		seen[obj.(*corev1.Node).Name] = true
+	for _, n := range list {
+		s.putNode(n)
+		seen[n.Name] = true
 	}
 	s.mu.Lock()
 	names := slices.Collect(maps.Keys(s.nodes))
@@ -344,37 +311,13 @@ func (s nodeStore) Replace(list []any, _ string) error {
 			s.deleteNode(name)
 		}
 	}
-	s.markSynced(0, s.nodesSynced)
-	return nil
 }
 
-func (s leaseStore) Add(obj any) error { return s.Update(obj) }
-func (s leaseStore) Resync() error     { return nil }
-func (s leaseStore) Update(obj any) error {
-	l, ok := obj.(*coordinationv1.Lease)
-	if !ok {
-		return fmt.Errorf("unexpected object %T in lease store", obj)
-	}
-	s.putLease(l)
-	return nil
-}
-
-func (s leaseStore) Delete(obj any) error {
-	l, ok := unwrap(obj).(*coordinationv1.Lease)
-	if !ok {
-		return fmt.Errorf("unexpected object %T in lease store", obj)
-	}
-	s.deleteLease(l.Name)
-	return nil
-}
-
-func (s leaseStore) Replace(list []any, _ string) error {
+func (s *state) replaceLeases(list []*coordinationv1.Lease) {
 	seen := make(map[string]bool, len(list))
-	for _, obj := range list {
-		if err := s.Update(obj); err != nil {
-			return err
-		}
-		seen[obj.(*coordinationv1.Lease).Name] = true
+	for _, l := range list {
+		s.putLease(l)
+		seen[l.Name] = true
 	}
 	s.mu.Lock()
 	for name := range s.leases {
@@ -383,37 +326,13 @@ func (s leaseStore) Replace(list []any, _ string) error {
 		}
 	}
 	s.mu.Unlock()
-	s.markSynced(1, s.leasesSynced)
-	return nil
 }
 
-func (s podStore) Add(obj any) error { return s.Update(obj) }
-func (s podStore) Resync() error     { return nil }
-func (s podStore) Update(obj any) error {
-	p, ok := obj.(*v1.Pod)
-	if !ok {
-		return fmt.Errorf("unexpected object %T in pod store", obj)
-	}
-	s.putPod(p)
-	return nil
-}
-
-func (s podStore) Delete(obj any) error {
-	p, ok := unwrap(obj).(*v1.Pod)
-	if !ok {
-		return fmt.Errorf("unexpected object %T in pod store", obj)
-	}
-	s.deletePod(p.UID)
-	return nil
-}
-
-func (s podStore) Replace(list []any, _ string) error {
+func (s *state) replacePods(list []*v1.Pod) {
 	seen := make(map[types.UID]bool, len(list))
-	for _, obj := range list {
-		if err := s.Update(obj); err != nil {
-			return err
-		}
-		seen[obj.(*v1.Pod).UID] = true
+	for _, p := range list {
+		s.putPod(p)
+		seen[p.UID] = true
 	}
 	s.mu.Lock()
 	uids := slices.Collect(maps.Keys(s.pods))
@@ -423,6 +342,4 @@ func (s podStore) Replace(list []any, _ string) error {
 			s.deletePod(uid)
 		}
 	}
-	s.markSynced(2, s.podsSynced)
-	return nil
 }

@@ -24,7 +24,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +43,7 @@ import (
 
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -94,11 +94,8 @@ type Config struct {
 }
 
 func (c *Config) complete() error {
-	if c.Base == nil {
-		return errors.New("no client configuration")
-	}
-	if strings.Contains(c.Base.Host, tenancy.PathPrefix) {
-		return fmt.Errorf("client configuration %q already addresses a tenant", c.Base.Host)
+	if err := regionwatch.CheckBase(c.Base); err != nil {
+		return err
 	}
 	if c.Period == 0 {
 		c.Period = DefaultPeriod
@@ -130,15 +127,7 @@ func New(cfg Config) (*Controller, error) {
 	if err := cfg.complete(); err != nil {
 		return nil, fmt.Errorf("pod garbage collector: %w", err)
 	}
-	hc, err := rest.HTTPClientFor(cfg.Base)
-	if err != nil {
-		return nil, fmt.Errorf("building HTTP client: %w", err)
-	}
-	kube, err := kubernetes.NewForConfigAndClient(tenancy.ConfigFor(cfg.Base, tenancy.System), hc)
-	if err != nil {
-		return nil, fmt.Errorf("building node client: %w", err)
-	}
-	core, err := client.NewCore(cfg.Base, hc)
+	kube, core, err := regionwatch.NewClients(cfg.Base)
 	if err != nil {
 		return nil, err
 	}
@@ -153,10 +142,10 @@ func (c *Controller) Run(ctx context.Context) {
 	s := newState()
 	nodes := c.kube.CoreV1().Nodes()
 	reflectors := []*cache.Reflector{
-		reflector(logger, "nodes", &corev1.Node{}, nodeStore{s},
+		regionwatch.Reflector(logger, name+"/nodes", &corev1.Node{}, s.nodeStore,
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return nodes.List(ctx, o) },
 			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return nodes.Watch(ctx, o) }),
-		reflector(logger, "pods", &v1.Pod{}, podStore{s},
+		regionwatch.Reflector(logger, name+"/pods", &v1.Pod{}, s.podStore,
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return c.core.ListPods(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
 			},
@@ -175,17 +164,9 @@ func (c *Controller) Run(ctx context.Context) {
 	logger.Info("Stopped controller")
 }
 
-func reflector(logger klog.Logger, what string, obj runtime.Object, store cache.ReflectorStore,
-	list func(context.Context, metav1.ListOptions) (runtime.Object, error),
-	watch func(context.Context, metav1.ListOptions) (watch.Interface, error),
-) *cache.Reflector {
-	lw := tenancy.ListWatchOnly(&cache.ListWatch{ListWithContextFunc: list, WatchFuncWithContext: watch})
-	return cache.NewReflectorWithOptions(lw, obj, store, cache.ReflectorOptions{Name: name + "/" + what, Logger: &logger})
-}
-
 func (c *Controller) loop(ctx context.Context, s *state) {
 	// Before the nodes are known every bound pod looks orphaned.
-	for _, ch := range []chan struct{}{s.nodesSynced, s.podsSynced} {
+	for _, ch := range []<-chan struct{}{s.nodeStore.Synced(), s.podStore.Synced()} {
 		select {
 		case <-ctx.Done():
 			return

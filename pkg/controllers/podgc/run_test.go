@@ -18,66 +18,22 @@ package podgc
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/rest"
-)
 
-// emptyServer answers lists with nothing and holds watches open until the
-// client goes away.
-func emptyServer() *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Query().Get("watch") == "true" {
-			w.WriteHeader(http.StatusOK)
-			w.(http.Flusher).Flush()
-			<-r.Context().Done()
-			return
-		}
-		kind, version := "PodList", "v1"
-		switch {
-		case strings.HasSuffix(r.URL.Path, "/nodes"):
-			kind = "NodeList"
-		case strings.HasSuffix(r.URL.Path, "/leases"):
-			kind, version = "LeaseList", "coordination.k8s.io/v1"
-		}
-		fmt.Fprintf(w, `{"kind":%q,"apiVersion":%q,"metadata":{"resourceVersion":"1"},"items":[]}`, kind, version)
-	}))
-}
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/controllertest"
+)
 
 // TestRunStops checks that Run returns when its context ends and leaves
 // no goroutine behind.
 func TestRunStops(t *testing.T) {
-	before := runtime.NumGoroutine()
-	srv := emptyServer()
-	c, err := New(Config{Base: &rest.Config{Host: srv.URL}, Period: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); c.Run(ctx) }()
-	time.Sleep(300 * time.Millisecond)
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after its context ended")
-	}
-	srv.CloseClientConnections()
-	srv.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+	controllertest.CheckRunStops(t, func(url string) (func(context.Context), error) {
+		c, err := New(Config{Base: &rest.Config{Host: url}, Period: 10 * time.Millisecond})
+		if err != nil {
+			return nil, err
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return c.Run, nil
+	})
 }

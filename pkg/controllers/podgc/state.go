@@ -18,16 +18,15 @@ package podgc
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/cache"
 
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -52,15 +51,17 @@ type state struct {
 	pods  map[types.UID]*podRecord
 	nodes map[string]bool
 
-	podsSynced, nodesSynced chan struct{}
-	syncOnce                [2]sync.Once
+	// podStore and nodeStore are the reflectors' stores: they keep records
+	// in the state instead of the objects.
+	podStore  *regionwatch.Store[*v1.Pod]
+	nodeStore *regionwatch.Store[*corev1.Node]
 }
 
 func newState() *state {
-	return &state{
-		pods: map[types.UID]*podRecord{}, nodes: map[string]bool{},
-		podsSynced: make(chan struct{}), nodesSynced: make(chan struct{}),
-	}
+	s := &state{pods: map[types.UID]*podRecord{}, nodes: map[string]bool{}}
+	s.podStore = regionwatch.NewStore("pod", s.putPod, func(p *v1.Pod) { s.deletePod(p.UID) }, s.replacePods)
+	s.nodeStore = regionwatch.NewStore("node", s.putNode, s.deleteNode, s.replaceNodes)
+	return s
 }
 
 // plan is what one pass deletes, or checks first.
@@ -147,104 +148,46 @@ func record(p *v1.Pod) *podRecord {
 	}
 }
 
+func (s *state) putPod(p *v1.Pod) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pods[p.UID] = record(p)
+}
+
 func (s *state) deletePod(uid types.UID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.pods, uid)
 }
 
-// podStore and nodeStore are the reflectors' stores.
-type (
-	podStore  struct{ *state }
-	nodeStore struct{ *state }
-)
-
-var (
-	_ cache.ReflectorStore = podStore{}
-	_ cache.ReflectorStore = nodeStore{}
-)
-
-func unwrap(obj any) any {
-	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		return d.Obj
-	}
-	return obj
-}
-
-func (s podStore) Add(obj any) error { return s.Update(obj) }
-func (s podStore) Resync() error     { return nil }
-func (s podStore) Update(obj any) error {
-	p, ok := obj.(*v1.Pod)
-	if !ok {
-		return fmt.Errorf("unexpected object %T in pod store", obj)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.pods[p.UID] = record(p)
-	return nil
-}
-
-func (s podStore) Delete(obj any) error {
-	p, ok := unwrap(obj).(*v1.Pod)
-	if !ok {
-		return fmt.Errorf("unexpected object %T in pod store", obj)
-	}
-	s.deletePod(p.UID)
-	return nil
-}
-
-func (s podStore) Replace(list []any, _ string) error {
+func (s *state) replacePods(list []*v1.Pod) {
 	pods := make(map[types.UID]*podRecord, len(list))
-	for _, obj := range list {
-		p, ok := obj.(*v1.Pod)
-		if !ok {
-			return fmt.Errorf("unexpected object %T in pod store", obj)
-		}
+	for _, p := range list {
 		pods[p.UID] = record(p)
 	}
 	s.mu.Lock()
 	s.pods = pods
 	s.mu.Unlock()
-	s.syncOnce[0].Do(func() { close(s.podsSynced) })
-	return nil
 }
 
-func (s nodeStore) Add(obj any) error { return s.Update(obj) }
-func (s nodeStore) Resync() error     { return nil }
-func (s nodeStore) Update(obj any) error {
-	n, ok := obj.(*corev1.Node)
-	if !ok {
-		return fmt.Errorf("unexpected object %T in node store", obj)
-	}
+func (s *state) putNode(n *corev1.Node) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nodes[n.Name] = true
-	return nil
 }
 
-func (s nodeStore) Delete(obj any) error {
-	n, ok := unwrap(obj).(*corev1.Node)
-	if !ok {
-		return fmt.Errorf("unexpected object %T in node store", obj)
-	}
+func (s *state) deleteNode(n *corev1.Node) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.nodes, n.Name)
-	return nil
 }
 
-func (s nodeStore) Replace(list []any, _ string) error {
+func (s *state) replaceNodes(list []*corev1.Node) {
 	nodes := make(map[string]bool, len(list))
-	for _, obj := range list {
-		n, ok := obj.(*corev1.Node)
-		if !ok {
-			return fmt.Errorf("unexpected object %T in node store", obj)
-		}
+	for _, n := range list {
 		nodes[n.Name] = true
 	}
 	s.mu.Lock()
 	s.nodes = nodes
 	s.mu.Unlock()
-	s.syncOnce[1].Do(func() { close(s.nodesSynced) })
-	return nil
 }

@@ -56,14 +56,14 @@ func fill(t *testing.T, s *state, nodes []string, pods ...*v1.Pod) {
 	for _, p := range pods {
 		list = append(list, p)
 	}
-	if err := (podStore{s}).Replace(list, "1"); err != nil {
+	if err := s.podStore.Replace(list, "1"); err != nil {
 		t.Fatal(err)
 	}
 	list = nil
 	for _, n := range nodes {
 		list = append(list, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n}})
 	}
-	if err := (nodeStore{s}).Replace(list, "1"); err != nil {
+	if err := s.nodeStore.Replace(list, "1"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -107,7 +107,7 @@ func TestOrphansWaitForTheQuarantine(t *testing.T) {
 		t.Fatalf("within the quarantine: check %v", p.check)
 	}
 	// late registers meanwhile.
-	if err := (nodeStore{s}).Add(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "late"}}); err != nil {
+	if err := s.nodeStore.Add(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "late"}}); err != nil {
 		t.Fatal(err)
 	}
 	p := s.plan(start.Add(40*time.Second), -1, q, wait)
@@ -141,7 +141,7 @@ func TestUnscheduledTerminating(t *testing.T) {
 func TestStoreKeysByUID(t *testing.T) {
 	s := newState()
 	fill(t, s, nil, pod("acme", "a", "", corev1.PodFailed, 0), pod("beta", "a", "", corev1.PodFailed, 0))
-	if err := (podStore{s}).Delete(pod("acme", "a", "", corev1.PodFailed, 0)); err != nil {
+	if err := s.podStore.Delete(pod("acme", "a", "", corev1.PodFailed, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if got := names(s.plan(start, 0, map[string]time.Time{}, 0).terminated); !slices.Equal(got, []string{"beta/a"}) {

@@ -18,8 +18,6 @@ package apps
 
 import (
 	"context"
-	"net"
-	"strconv"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -28,79 +26,24 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
-	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
-	serverstorage "k8s.io/apiserver/pkg/server/storage"
-	"k8s.io/apiserver/pkg/storage/storagebackend"
 
 	apps "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
-	"github.com/arcturus-cloud/arcturus/pkg/etcd"
+	"github.com/arcturus-cloud/arcturus/pkg/registry/internal/registrytest"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
-// testOptionsGetter stores apps/v1 objects as JSON in etcd without a watch
-// cache, as the server does.
-type testOptionsGetter struct {
-	config storagebackend.Config
-	codecs serializer.CodecFactory
-}
-
-func (g *testOptionsGetter) GetRESTOptions(resource schema.GroupResource, _ runtime.Object) (generic.RESTOptions, error) {
-	config := g.config
-	codec, versioner, err := serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
-		StorageMediaType:  runtime.ContentTypeJSON,
-		StorageSerializer: g.codecs,
-		StorageVersion:    apps.SchemeGroupVersion,
-		MemoryVersion:     apps.InternalGroupVersion,
-		Config:            config,
-	})
-	if err != nil {
-		return generic.RESTOptions{}, err
-	}
-	config.Codec = codec
-	config.EncodeVersioner = versioner
-	return generic.RESTOptions{
-		StorageConfig:           config.ForResource(resource),
-		Decorator:               generic.UndecoratedStorage,
-		EnableGarbageCollection: true,
-		DeleteCollectionWorkers: 1,
-		ResourcePrefix:          tenantstore.ResourcePrefix(resource),
-	}, nil
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func newTestStorage(t *testing.T) map[string]rest.Storage {
 	t.Helper()
-	e, err := etcd.Start(t.Context(), etcd.Options{
-		DataDir:   t.TempDir(),
-		ClientURL: "http://127.0.0.1:" + strconv.Itoa(freePort(t)),
-		PeerURL:   "http://127.0.0.1:" + strconv.Itoa(freePort(t)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
 	scheme := runtime.NewScheme()
 	if err := apps.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
-	config := storagebackend.NewDefaultConfig("/registry", nil)
-	config.Transport.ServerList = e.Endpoints()
-	storage, err := NewStorage(scheme, &testOptionsGetter{config: *config, codecs: serializer.NewCodecFactory(scheme)})
+	// Stored as apps/v1, converted to the internal version, as the server does.
+	storage, err := NewStorage(scheme, registrytest.RESTOptions(t, scheme, apps.SchemeGroupVersion, apps.InternalGroupVersion))
 	if err != nil {
 		t.Fatal(err)
 	}

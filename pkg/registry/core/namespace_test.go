@@ -18,85 +18,28 @@ package core
 
 import (
 	"context"
-	"net"
-	"strconv"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
-	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
-	serverstorage "k8s.io/apiserver/pkg/server/storage"
-	"k8s.io/apiserver/pkg/storage/storagebackend"
 
-	"github.com/arcturus-cloud/arcturus/pkg/etcd"
-	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
+	"github.com/arcturus-cloud/arcturus/pkg/registry/internal/registrytest"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
-// testOptionsGetter stores core/v1 objects as JSON in etcd without a watch
-// cache, the way the server does minus conversion to an internal version.
-type testOptionsGetter struct {
-	config storagebackend.Config
-	codecs serializer.CodecFactory
-}
-
-func (g *testOptionsGetter) GetRESTOptions(resource schema.GroupResource, _ runtime.Object) (generic.RESTOptions, error) {
-	config := g.config
-	codec, versioner, err := serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
-		StorageMediaType:  runtime.ContentTypeJSON,
-		StorageSerializer: g.codecs,
-		StorageVersion:    corev1.SchemeGroupVersion,
-		MemoryVersion:     corev1.SchemeGroupVersion,
-		Config:            config,
-	})
-	if err != nil {
-		return generic.RESTOptions{}, err
-	}
-	config.Codec = codec
-	config.EncodeVersioner = versioner
-	return generic.RESTOptions{
-		StorageConfig:           config.ForResource(resource),
-		Decorator:               generic.UndecoratedStorage,
-		EnableGarbageCollection: true,
-		DeleteCollectionWorkers: 1,
-		ResourcePrefix:          tenantstore.ResourcePrefix(resource),
-	}, nil
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func newTestNamespaceStorage(t *testing.T) *NamespaceStorage {
 	t.Helper()
-	e, err := etcd.Start(t.Context(), etcd.Options{
-		DataDir:   t.TempDir(),
-		ClientURL: "http://127.0.0.1:" + strconv.Itoa(freePort(t)),
-		PeerURL:   "http://127.0.0.1:" + strconv.Itoa(freePort(t)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
-	config := storagebackend.NewDefaultConfig("/registry", nil)
-	config.Transport.ServerList = e.Endpoints()
-	s, err := newNamespaceStorage(scheme, &testOptionsGetter{config: *config, codecs: serializer.NewCodecFactory(scheme)})
+	// Stored as core/v1 and held as core/v1: the server's way minus the
+	// conversion to an internal version.
+	s, err := newNamespaceStorage(scheme, registrytest.RESTOptions(t, scheme, corev1.SchemeGroupVersion, corev1.SchemeGroupVersion))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/apis/internal/protoenc"
 )
 
 // Deployments and ReplicaSets travel in protobuf as their Kubernetes
@@ -44,8 +45,6 @@ const (
 	templateField  protowire.Number = 3 // DeploymentSpec.template, ReplicaSetSpec.template
 	podSpecField   protowire.Number = 2 // PodTemplateSpec.spec
 	extensionField protowire.Number = 1000
-	listMetaField  protowire.Number = 1 // List.metadata
-	listItemsField protowire.Number = 2 // List.items
 )
 
 // templateVMPath leads from a Deployment or ReplicaSet to the extension.
@@ -149,12 +148,12 @@ func (l *DeploymentList) Reset() { *l = DeploymentList{} }
 
 // Marshal encodes the list as a Kubernetes DeploymentList.
 func (l *DeploymentList) Marshal() ([]byte, error) {
-	return marshalList(&l.ListMeta, l.Items)
+	return protoenc.MarshalList(&l.ListMeta, l.Items)
 }
 
 // Unmarshal decodes a Kubernetes DeploymentList.
 func (l *DeploymentList) Unmarshal(data []byte) error {
-	return unmarshalList(data, &l.ListMeta, &l.Items)
+	return protoenc.UnmarshalList(data, &l.ListMeta, &l.Items)
 }
 
 // Reset clears the list before it is decoded into.
@@ -162,53 +161,12 @@ func (l *ReplicaSetList) Reset() { *l = ReplicaSetList{} }
 
 // Marshal encodes the list as a Kubernetes ReplicaSetList.
 func (l *ReplicaSetList) Marshal() ([]byte, error) {
-	return marshalList(&l.ListMeta, l.Items)
+	return protoenc.MarshalList(&l.ListMeta, l.Items)
 }
 
 // Unmarshal decodes a Kubernetes ReplicaSetList.
 func (l *ReplicaSetList) Unmarshal(data []byte) error {
-	return unmarshalList(data, &l.ListMeta, &l.Items)
-}
-
-// protoItem is a list item: a value type whose pointer encodes itself.
-type protoItem[T any] interface {
-	*T
-	Marshal() ([]byte, error)
-	Unmarshal([]byte) error
-}
-
-func marshalList[T any, P protoItem[T]](meta interface{ Marshal() ([]byte, error) }, items []T) ([]byte, error) {
-	m, err := meta.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	data := protowire.AppendTag(nil, listMetaField, protowire.BytesType)
-	data = protowire.AppendBytes(data, m)
-	for i := range items {
-		item, err := P(&items[i]).Marshal()
-		if err != nil {
-			return nil, err
-		}
-		data = protowire.AppendTag(data, listItemsField, protowire.BytesType)
-		data = protowire.AppendBytes(data, item)
-	}
-	return data, nil
-}
-
-func unmarshalList[T any, P protoItem[T]](data []byte, meta interface{ Unmarshal([]byte) error }, items *[]T) error {
-	return eachField(data, func(num protowire.Number, value []byte) error {
-		switch num {
-		case listMetaField:
-			return meta.Unmarshal(value)
-		case listItemsField:
-			var item T
-			if err := P(&item).Unmarshal(value); err != nil {
-				return err
-			}
-			*items = append(*items, item)
-		}
-		return nil
-	})
+	return protoenc.UnmarshalList(data, &l.ListMeta, &l.Items)
 }
 
 // appendVM appends the template's VM, if any, to an encoded Deployment or
@@ -234,7 +192,7 @@ func decodeVM(data []byte, vm **arcv1.VirtualMachineSpec) error {
 	var payload []byte
 	var walk func(message []byte, path []protowire.Number) error
 	walk = func(message []byte, path []protowire.Number) error {
-		return eachField(message, func(num protowire.Number, value []byte) error {
+		return protoenc.EachField(message, func(num protowire.Number, value []byte) error {
 			switch {
 			case num != path[0]:
 				return nil
@@ -255,35 +213,6 @@ func decodeVM(data []byte, vm **arcv1.VirtualMachineSpec) error {
 	*vm = new(arcv1.VirtualMachineSpec)
 	if err := json.Unmarshal(payload, *vm); err != nil {
 		return fmt.Errorf("decoding the template's virtual machine: %w", err)
-	}
-	return nil
-}
-
-// eachField calls fn with every length-delimited field of a message and
-// skips the others.
-func eachField(data []byte, fn func(protowire.Number, []byte) error) error {
-	for len(data) > 0 {
-		num, typ, n := protowire.ConsumeTag(data)
-		if n < 0 {
-			return fmt.Errorf("malformed protobuf tag: %w", protowire.ParseError(n))
-		}
-		data = data[n:]
-		if typ != protowire.BytesType {
-			n = protowire.ConsumeFieldValue(num, typ, data)
-			if n < 0 {
-				return fmt.Errorf("malformed protobuf field %d: %w", num, protowire.ParseError(n))
-			}
-			data = data[n:]
-			continue
-		}
-		value, n := protowire.ConsumeBytes(data)
-		if n < 0 {
-			return fmt.Errorf("malformed protobuf field %d: %w", num, protowire.ParseError(n))
-		}
-		if err := fn(num, value); err != nil {
-			return err
-		}
-		data = data[n:]
 	}
 	return nil
 }

@@ -21,11 +21,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/apis/internal/prototest"
 )
 
 func vmTemplate() PodTemplateSpec {
@@ -68,101 +68,44 @@ func TestProtobufRoundTrip(t *testing.T) {
 	containers.Spec.Template.Spec.VirtualMachine = nil
 	containers.Spec.Template.Spec.Containers = []corev1.Container{{Name: "c", Image: "busybox"}}
 	for _, in := range []Deployment{vmDeployment("vm"), containers} {
-		data, err := in.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out Deployment
-		if err := out.Unmarshal(data); err != nil {
-			t.Fatal(err)
-		}
-		if !equality.Semantic.DeepEqual(in, out) {
-			t.Errorf("round trip changed the deployment:\n in: %+v\nout: %+v", in, out)
-		}
+		prototest.RoundTrip(t, in)
 	}
-
-	rs := vmReplicaSet("rs")
-	data, err := rs.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out ReplicaSet
-	if err := out.Unmarshal(data); err != nil {
-		t.Fatal(err)
-	}
-	if !equality.Semantic.DeepEqual(rs, out) {
-		t.Errorf("round trip changed the replica set:\n in: %+v\nout: %+v", rs, out)
-	}
+	prototest.RoundTrip(t, vmReplicaSet("rs"))
 }
 
 func TestProtobufInteroperatesWithKubernetes(t *testing.T) {
 	in := vmDeployment("vm")
-	data, err := in.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A client that knows only the Kubernetes Deployment reads the rest.
 	var k appsv1.Deployment
-	if err := k.Unmarshal(data); err != nil {
-		t.Fatal(err)
-	}
+	prototest.Recode(t, &in, &k)
 	if k.Name != "vm" || *k.Spec.Replicas != 2 || k.Spec.Template.Labels["app"] != "vm" || !k.Spec.Paused ||
 		k.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyAlways || k.Status.ReadyReplicas != 1 {
 		t.Errorf("Kubernetes view = %+v", k)
 	}
 	// What it writes decodes as a deployment without a VM.
-	kData, err := k.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out Deployment
-	if err := out.Unmarshal(kData); err != nil {
-		t.Fatal(err)
-	}
+	prototest.Recode(t, &k, &out)
 	if out.Spec.Template.Spec.VirtualMachine != nil || *out.Spec.Replicas != 2 {
 		t.Errorf("decoded %+v", out.Spec)
 	}
 
 	rs := vmReplicaSet("rs")
-	if data, err = rs.Marshal(); err != nil {
-		t.Fatal(err)
-	}
 	var krs appsv1.ReplicaSet
-	if err := krs.Unmarshal(data); err != nil || krs.Name != "rs" || krs.Spec.MinReadySeconds != 1 {
-		t.Errorf("Kubernetes view of the replica set = %+v, %v", krs, err)
+	if prototest.Recode(t, &rs, &krs); krs.Name != "rs" || krs.Spec.MinReadySeconds != 1 {
+		t.Errorf("Kubernetes view of the replica set = %+v", krs)
 	}
 }
 
 func TestProtobufListRoundTrip(t *testing.T) {
 	in := DeploymentList{ListMeta: metav1.ListMeta{ResourceVersion: "42", Continue: "token"},
 		Items: []Deployment{vmDeployment("a"), vmDeployment("b")}}
-	data, err := in.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out DeploymentList
-	if err := out.Unmarshal(data); err != nil {
-		t.Fatal(err)
-	}
-	if !equality.Semantic.DeepEqual(in, out) {
-		t.Errorf("round trip changed the list:\n in: %+v\nout: %+v", in, out)
-	}
+	prototest.RoundTrip(t, in)
 	var k appsv1.DeploymentList
-	if err := k.Unmarshal(data); err != nil || len(k.Items) != 2 || k.Items[1].Name != "b" {
-		t.Errorf("Kubernetes view of the list = %+v, %v", k, err)
+	if prototest.Recode(t, &in, &k); len(k.Items) != 2 || k.Items[1].Name != "b" {
+		t.Errorf("Kubernetes view of the list = %+v", k)
 	}
 
-	rsList := ReplicaSetList{ListMeta: metav1.ListMeta{ResourceVersion: "7"}, Items: []ReplicaSet{vmReplicaSet("a")}}
-	if data, err = rsList.Marshal(); err != nil {
-		t.Fatal(err)
-	}
-	var rsOut ReplicaSetList
-	if err := rsOut.Unmarshal(data); err != nil {
-		t.Fatal(err)
-	}
-	if !equality.Semantic.DeepEqual(rsList, rsOut) {
-		t.Errorf("round trip changed the list:\n in: %+v\nout: %+v", rsList, rsOut)
-	}
+	prototest.RoundTrip(t, ReplicaSetList{ListMeta: metav1.ListMeta{ResourceVersion: "7"}, Items: []ReplicaSet{vmReplicaSet("a")}})
 }
 
 func TestProtobufRejectsGarbage(t *testing.T) {

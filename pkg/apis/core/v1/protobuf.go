@@ -22,6 +22,8 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/arcturus-cloud/arcturus/pkg/apis/internal/protoenc"
 )
 
 // The superset Pod travels in protobuf as a Kubernetes Pod, so clients built
@@ -33,8 +35,6 @@ const (
 	podSpecField   protowire.Number = 2 // Pod.spec
 	podStatusField protowire.Number = 3 // Pod.status
 	extensionField protowire.Number = 1000
-	listMetaField  protowire.Number = 1 // PodList.metadata
-	listItemsField protowire.Number = 2 // PodList.items
 	bytesType                       = protowire.BytesType
 )
 
@@ -66,7 +66,7 @@ func (p *Pod) Unmarshal(data []byte) error {
 		return err
 	}
 	p.ObjectMeta, p.Spec.PodSpec, p.Status.PodStatus = k.ObjectMeta, k.Spec, k.Status
-	return eachField(data, func(num protowire.Number, value []byte) error {
+	return protoenc.EachField(data, func(num protowire.Number, value []byte) error {
 		switch num {
 		case podSpecField:
 			return decodeExtension(value, &p.Spec.VirtualMachine)
@@ -82,38 +82,12 @@ func (l *PodList) Reset() { *l = PodList{} }
 
 // Marshal encodes the list as a Kubernetes PodList of superset pods.
 func (l *PodList) Marshal() ([]byte, error) {
-	meta, err := l.ListMeta.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	data := protowire.AppendTag(nil, listMetaField, bytesType)
-	data = protowire.AppendBytes(data, meta)
-	for i := range l.Items {
-		item, err := l.Items[i].Marshal()
-		if err != nil {
-			return nil, err
-		}
-		data = protowire.AppendTag(data, listItemsField, bytesType)
-		data = protowire.AppendBytes(data, item)
-	}
-	return data, nil
+	return protoenc.MarshalList(&l.ListMeta, l.Items)
 }
 
 // Unmarshal decodes a Kubernetes PodList of superset pods.
 func (l *PodList) Unmarshal(data []byte) error {
-	return eachField(data, func(num protowire.Number, value []byte) error {
-		switch num {
-		case listMetaField:
-			return l.ListMeta.Unmarshal(value)
-		case listItemsField:
-			var pod Pod
-			if err := pod.Unmarshal(value); err != nil {
-				return err
-			}
-			l.Items = append(l.Items, pod)
-		}
-		return nil
-	})
+	return protoenc.UnmarshalList(data, &l.ListMeta, &l.Items)
 }
 
 func appendExtension[T any](data []byte, field protowire.Number, ext *T) ([]byte, error) {
@@ -134,7 +108,7 @@ func appendExtension[T any](data []byte, field protowire.Number, ext *T) ([]byte
 // PodStatus into *ext; a message without one leaves *ext alone, because the
 // field may come in another occurrence of the same message.
 func decodeExtension[T any](message []byte, ext **T) error {
-	return eachField(message, func(num protowire.Number, value []byte) error {
+	return protoenc.EachField(message, func(num protowire.Number, value []byte) error {
 		if num != extensionField {
 			return nil
 		}
@@ -144,33 +118,4 @@ func decodeExtension[T any](message []byte, ext **T) error {
 		}
 		return nil
 	})
-}
-
-// eachField calls fn with every length-delimited field of a message and
-// skips the others.
-func eachField(data []byte, fn func(protowire.Number, []byte) error) error {
-	for len(data) > 0 {
-		num, typ, n := protowire.ConsumeTag(data)
-		if n < 0 {
-			return fmt.Errorf("malformed protobuf tag: %w", protowire.ParseError(n))
-		}
-		data = data[n:]
-		if typ != bytesType {
-			n = protowire.ConsumeFieldValue(num, typ, data)
-			if n < 0 {
-				return fmt.Errorf("malformed protobuf field %d: %w", num, protowire.ParseError(n))
-			}
-			data = data[n:]
-			continue
-		}
-		value, n := protowire.ConsumeBytes(data)
-		if n < 0 {
-			return fmt.Errorf("malformed protobuf field %d: %w", num, protowire.ParseError(n))
-		}
-		if err := fn(num, value); err != nil {
-			return err
-		}
-		data = data[n:]
-	}
-	return nil
 }

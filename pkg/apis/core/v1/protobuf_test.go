@@ -20,9 +20,10 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/arcturus-cloud/arcturus/pkg/apis/internal/prototest"
 )
 
 func vmPod(name string) Pod {
@@ -46,43 +47,21 @@ func TestPodProtobufRoundTrip(t *testing.T) {
 		Spec:       PodSpec{PodSpec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}},
 	}
 	for _, in := range []Pod{vmPod("vm"), container} {
-		data, err := in.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out Pod
-		if err := out.Unmarshal(data); err != nil {
-			t.Fatal(err)
-		}
-		if !equality.Semantic.DeepEqual(in, out) {
-			t.Errorf("round trip changed the pod:\n in: %+v\nout: %+v", in, out)
-		}
+		prototest.RoundTrip(t, in)
 	}
 }
 
 func TestPodProtobufInteroperatesWithKubernetesPod(t *testing.T) {
 	in := vmPod("vm")
-	data, err := in.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A client that knows only the Kubernetes Pod reads everything else.
 	var k corev1.Pod
-	if err := k.Unmarshal(data); err != nil {
-		t.Fatal(err)
-	}
+	prototest.Recode(t, &in, &k)
 	if k.Name != "vm" || k.Spec.NodeName != "n1" || k.Status.PodIP != "10.0.0.2" {
 		t.Errorf("Kubernetes view = %+v", k)
 	}
 	// And what it writes decodes as a pod without a VM.
-	kData, err := k.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out Pod
-	if err := out.Unmarshal(kData); err != nil {
-		t.Fatal(err)
-	}
+	prototest.Recode(t, &k, &out)
 	if out.Spec.VirtualMachine != nil || out.Spec.NodeName != "n1" {
 		t.Errorf("decoded %+v", out.Spec)
 	}
@@ -90,20 +69,10 @@ func TestPodProtobufInteroperatesWithKubernetesPod(t *testing.T) {
 
 func TestPodListProtobufRoundTrip(t *testing.T) {
 	in := PodList{ListMeta: metav1.ListMeta{ResourceVersion: "42", Continue: "token"}, Items: []Pod{vmPod("a"), vmPod("b")}}
-	data, err := in.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out PodList
-	if err := out.Unmarshal(data); err != nil {
-		t.Fatal(err)
-	}
-	if !equality.Semantic.DeepEqual(in, out) {
-		t.Errorf("round trip changed the list:\n in: %+v\nout: %+v", in, out)
-	}
+	prototest.RoundTrip(t, in)
 	var k corev1.PodList
-	if err := k.Unmarshal(data); err != nil || len(k.Items) != 2 || k.Items[1].Name != "b" {
-		t.Errorf("Kubernetes view of the list = %+v, %v", k, err)
+	if prototest.Recode(t, &in, &k); len(k.Items) != 2 || k.Items[1].Name != "b" {
+		t.Errorf("Kubernetes view of the list = %+v", k)
 	}
 }
 
