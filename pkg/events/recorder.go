@@ -23,6 +23,7 @@ package events
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -37,9 +38,13 @@ import (
 )
 
 const (
-	// backlog bounds the events waiting to be written; beyond it events
-	// are dropped rather than slowing the caller down, as the kubelet does.
+	// backlog bounds the events waiting to be written per writer; beyond
+	// it events are dropped rather than slowing the caller down, as the
+	// kubelet does.
 	backlog = 1000
+	// writers write events in parallel, each pod's always through the same
+	// one so that its repeats update the Event its first one created.
+	writers = 4
 	// aggregation is how long a repeated event is counted on the same
 	// Event object instead of making a new one.
 	aggregation = 10 * time.Minute
@@ -64,7 +69,7 @@ type Recorder struct {
 	// partitionOf returns the partition holding pod, or false when the
 	// pod is no longer of interest and its events can be dropped.
 	partitionOf func(pod *v1.Pod) (*client.Core, bool)
-	pending     chan request
+	pending     [writers]chan request
 
 	mu   sync.Mutex
 	seen map[key]*seenEvent
@@ -90,16 +95,19 @@ type request struct {
 
 // NewRecorder returns a recorder that writes through partitionOf(pod).
 func NewRecorder(source Source, partitionOf func(pod *v1.Pod) (*client.Core, bool)) *Recorder {
-	return &Recorder{
-		source: source, partitionOf: partitionOf,
-		pending: make(chan request, backlog), seen: map[key]*seenEvent{},
+	r := &Recorder{source: source, partitionOf: partitionOf, seen: map[key]*seenEvent{}}
+	for i := range r.pending {
+		r.pending[i] = make(chan request, backlog)
 	}
+	return r
 }
 
 // Event records an event about pod. It never blocks.
 func (r *Recorder) Event(pod *v1.Pod, eventType, reason, message string) {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(pod.UID))
 	select {
-	case r.pending <- request{pod: pod, eventType: eventType, reason: reason, message: message, at: metav1.Now()}:
+	case r.pending[h.Sum32()%writers] <- request{pod: pod, eventType: eventType, reason: reason, message: message, at: metav1.Now()}:
 	default:
 		klog.Background().V(2).Info("Dropping event: backlog full", "pod", klog.KObj(pod), "reason", reason)
 	}
@@ -107,23 +115,37 @@ func (r *Recorder) Event(pod *v1.Pod, eventType, reason, message string) {
 
 // Run writes events until ctx ends.
 func (r *Recorder) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, pending := range r.pending {
+		wg.Go(func() { r.write(ctx, pending) })
+	}
 	prune := time.NewTicker(aggregation)
 	defer prune.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			wg.Wait()
 			return
 		case <-prune.C:
 			r.prune()
-		case req := <-r.pending:
-			if err := r.write(ctx, req); err != nil && ctx.Err() == nil {
+		}
+	}
+}
+
+func (r *Recorder) write(ctx context.Context, pending <-chan request) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case req := <-pending:
+			if err := r.writeOne(ctx, req); err != nil && ctx.Err() == nil {
 				klog.FromContext(ctx).V(2).Info("Writing event failed", "pod", klog.KObj(req.pod), "reason", req.reason, "err", err)
 			}
 		}
 	}
 }
 
-func (r *Recorder) write(ctx context.Context, req request) error {
+func (r *Recorder) writeOne(ctx context.Context, req request) error {
 	pod := req.pod
 	partition, ok := r.partitionOf(pod)
 	if !ok {
