@@ -257,7 +257,7 @@ func (r *schedRunner) header() {
 	t.add("Scheduler", "`arcturus scheduler` child process, a fresh one per run, --leader-elect=false, other flags at their defaults (nodes searched adapted to the cluster size as kube-scheduler does)")
 	t.add("Nodes", fmt.Sprintf("%d plain Node objects created by the bench as a system master, as scheduler_perf creates them: 4 cpu, 32Gi, 110 pods allocatable, Ready and VmRuntimeReady, zone label over %d zones. No agent runs them, so no heartbeats or pod status writes compete with scheduling.",
 		c.Nodes, benchZones))
-	t.add("Pods", fmt.Sprintf("%d per run in one tenant's default namespace, created by %d clients on one HTTP/2 connection as the superset Pod (pkg/client, JSON). Container pods are scheduler_perf's pod-default (one pause container, requests = limits = 100m cpu, 500Mi); VM pods have spec.virtualMachine with the same resources and no containers, spread evenly among them.",
+	t.add("Pods", fmt.Sprintf("%d per run in one tenant's default namespace, created by %d clients on one HTTP/2 connection as the superset Pod (pkg/client, protobuf). Container pods are scheduler_perf's pod-default (one pause container, requests = limits = 100m cpu, 500Mi); VM pods have spec.virtualMachine with the same resources and no containers, spread evenly among them.",
 		c.Pods, c.Clients))
 	t.write(r.out)
 }
