@@ -74,7 +74,7 @@ func New(cfg Config) (authenticator.Request, error) {
 	}
 	var chain []authenticator.Request
 	if cfg.ClientCAs != nil {
-		chain = append(chain, x509request.New(verifyOptions(cfg.ClientCAs), x509request.UserConversionFunc(userFromCertificate)))
+		chain = append(chain, newCachedCertificates(x509request.New(verifyOptions(cfg.ClientCAs), x509request.UserConversionFunc(userFromCertificate))))
 	}
 	if len(tokens) > 0 {
 		chain = append(chain, bearertoken.New(tokenfile.New(tokens)))
