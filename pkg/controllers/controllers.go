@@ -17,8 +17,8 @@ limitations under the License.
 // Package controllers runs the controllers a tenant partition's API server
 // needs for its own API to behave like Kubernetes: namespace lifecycle,
 // tenant lifecycle, node lifecycle (with taint-based eviction), pod
-// garbage collection, and the garbage collector of objects whose owners
-// (ownerReferences) are gone.
+// garbage collection, the garbage collector of objects whose owners
+// (ownerReferences) are gone, and the ReplicaSet and Deployment controllers.
 package controllers
 
 import (
@@ -28,10 +28,12 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/deployment"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/garbagecollector"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/namespace"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/nodelifecycle"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/podgc"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/replicaset"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/tenant"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/tenantquota"
 )
@@ -45,6 +47,10 @@ const (
 	// gcWorkers: a cascade is a GET and a DELETE per dependent, so the
 	// collector's speed is its requests in flight.
 	gcWorkers = 8
+	// Workload controllers: kube-controller-manager's
+	// --concurrent-replicaset-syncs and --concurrent-deployment-syncs.
+	replicaSetWorkers = 5
+	deploymentWorkers = 5
 )
 
 // runner runs one controller until ctx ends.
@@ -79,6 +85,14 @@ var catalogue = []struct {
 	{"tenantquota", func(base *rest.Config, _ *Options) (runner, error) {
 		c, err := tenantquota.New(tenantquota.Config{Base: base})
 		return func(ctx context.Context) { c.Run(ctx) }, err
+	}},
+	{"replicaset", func(base *rest.Config, _ *Options) (runner, error) {
+		c, err := replicaset.New(base)
+		return func(ctx context.Context) { c.Run(ctx, replicaSetWorkers) }, err
+	}},
+	{"deployment", func(base *rest.Config, _ *Options) (runner, error) {
+		c, err := deployment.New(base)
+		return func(ctx context.Context) { c.Run(ctx, deploymentWorkers) }, err
 	}},
 }
 
