@@ -330,3 +330,38 @@ func BenchmarkSchedule5000Nodes(b *testing.B) {
 		}
 	}
 }
+
+func TestBadInput(t *testing.T) {
+	ssd := testNode("ssd", "z", "4", true)
+	ssd.Labels["disk"] = "ssd"
+	s := testScheduler(ssd, testNode("hdd", "z", "4", true))
+
+	contradictory := testPod("a", "contradictory", "", nil)
+	contradictory.Spec.NodeSelector = map[string]string{"disk": "ssd"}
+	contradictory.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "disk", Operator: corev1.NodeSelectorOpNotIn, Values: []string{"ssd"}}},
+		}}},
+	}}
+	if _, msg := s.place(t, contradictory); msg != "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector." {
+		t.Errorf("contradictory affinity: %q", msg)
+	}
+
+	// A node deleted with pods on it: they are forgotten with it, and new
+	// pods go to the nodes that are left.
+	p := testPod("a", "p", "3", nil)
+	p.Spec.NodeName = "ssd"
+	s.cache.setPod(newPodInfo(p, 0))
+	s.cache.removeNode("ssd")
+	if node, msg := s.place(t, testPod("a", "after", "3", nil)); node != "hdd" {
+		t.Errorf("after deleting ssd: node %q, %s", node, msg)
+	}
+	if _, msg := s.place(t, testPod("a", "more", "3", nil)); msg != "0/1 nodes are available: 1 Insufficient cpu." {
+		t.Errorf("with ssd gone: %q", msg)
+	}
+	// The node comes back (re-registered): its pods count again.
+	s.cache.setNode(ssd)
+	if node, msg := s.place(t, testPod("a", "big", "2", nil)); msg != "0/2 nodes are available: 2 Insufficient cpu." {
+		t.Errorf("ssd back with its 3-cpu pod: placed on %q, message %q", node, msg)
+	}
+}
