@@ -23,6 +23,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -93,6 +94,10 @@ func (o *Options) Run(ctx context.Context, config *rest.Config, identity string,
 		LockConfig: resourcelock.ResourceLockConfig{Identity: identity},
 	}
 	logger := klog.FromContext(ctx).WithValues("lease", o.Namespace+"/"+o.Name, "identity", identity)
+	// working is done when work has returned: client-go does not wait for
+	// it, and a replica that stood again before the last term's work
+	// ended would run it twice.
+	var working sync.WaitGroup
 	for ctx.Err() == nil {
 		elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 			Lock: lock, LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
@@ -102,6 +107,8 @@ func (o *Options) Run(ctx context.Context, config *rest.Config, identity string,
 			Callbacks: leaderelection.LeaderCallbacks{
 				OnStartedLeading: func(ctx context.Context) {
 					logger.Info("Leading")
+					working.Add(1)
+					defer working.Done()
 					work(ctx)
 				},
 				OnStoppedLeading: func() { logger.Info("Stopped leading") },
@@ -116,6 +123,7 @@ func (o *Options) Run(ctx context.Context, config *rest.Config, identity string,
 			return fmt.Errorf("leader election: %w", err)
 		}
 		elector.Run(ctx)
+		working.Wait()
 	}
 	return nil
 }

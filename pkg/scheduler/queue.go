@@ -161,8 +161,15 @@ func (q *queue) remove(uid types.UID) {
 	}
 }
 
-// pop blocks until a pod is active, and marks it in flight.
+// pop blocks until a pod is active, and marks it in flight. It gives up
+// when ctx ends, as when this replica stops leading.
 func (q *queue) pop(ctx context.Context) (*entry, bool) {
+	stop := context.AfterFunc(ctx, func() {
+		q.mu.Lock()
+		q.cond.Broadcast()
+		q.mu.Unlock()
+	})
+	defer stop()
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(q.ring) == 0 {
