@@ -33,8 +33,12 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 )
 
-// restOptionsGetter gives every resource JSON storage in its group's
-// preferred version under the key prefix tenantstore lays out.
+// restOptionsGetter gives every resource storage in its group's preferred
+// version under the key prefix tenantstore lays out: protobuf for kinds
+// that have a protobuf form (Kubernetes' kinds and the superset Pod and
+// workloads), JSON for the others. Either is read back whatever a key was
+// written with, so data written before a kind gained protobuf stays
+// readable.
 type restOptionsGetter struct {
 	config     storagebackend.Config
 	watchCache bool
@@ -42,14 +46,14 @@ type restOptionsGetter struct {
 
 var _ generic.RESTOptionsGetter = &restOptionsGetter{}
 
-func (g *restOptionsGetter) GetRESTOptions(resource schema.GroupResource, _ runtime.Object) (generic.RESTOptions, error) {
+func (g *restOptionsGetter) GetRESTOptions(resource schema.GroupResource, example runtime.Object) (generic.RESTOptions, error) {
 	versions := Scheme.PrioritizedVersionsForGroup(resource.Group)
 	if len(versions) == 0 {
 		return generic.RESTOptions{}, fmt.Errorf("no storage version for group %q", resource.Group)
 	}
 	config := g.config
 	codec, encodeVersioner, err := serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
-		StorageMediaType:  runtime.ContentTypeJSON,
+		StorageMediaType:  storageMediaType(example),
 		StorageSerializer: Codecs,
 		StorageVersion:    versions[0],
 		MemoryVersion:     schema.GroupVersion{Group: resource.Group, Version: runtime.APIVersionInternal},
@@ -71,6 +75,15 @@ func (g *restOptionsGetter) GetRESTOptions(resource schema.GroupResource, _ runt
 		DeleteCollectionWorkers: 4,
 		ResourcePrefix:          tenantstore.ResourcePrefix(resource),
 	}, nil
+}
+
+// storageMediaType is protobuf for objects that encode themselves as
+// protobuf, which costs a fraction of JSON to write, store and read back.
+func storageMediaType(example runtime.Object) string {
+	if _, ok := example.(interface{ Marshal() ([]byte, error) }); ok {
+		return runtime.ContentTypeProtobuf
+	}
+	return runtime.ContentTypeJSON
 }
 
 // storageWithTenantCacher is genericregistry.StorageWithCacher, except that

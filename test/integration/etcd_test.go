@@ -17,14 +17,16 @@ limitations under the License.
 package integration
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"testing"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 
+	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/test/framework"
 )
 
@@ -47,8 +49,12 @@ func TestExternalEtcd(t *testing.T) {
 		if len(resp.Kvs) != 1 {
 			t.Fatalf("etcd holds %d values at %s, want 1", len(resp.Kvs), key)
 		}
+		// Stored as protobuf, in Kubernetes' envelope.
 		cm := &corev1.ConfigMap{}
-		if err := json.Unmarshal(resp.Kvs[0].Value, cm); err != nil {
+		if !bytes.HasPrefix(resp.Kvs[0].Value, []byte("k8s\x00")) {
+			t.Errorf("%s is not stored as protobuf: %.20q", key, resp.Kvs[0].Value)
+		}
+		if _, _, err := serializer.NewCodecFactory(client.Scheme).UniversalDeserializer().Decode(resp.Kvs[0].Value, nil, cm); err != nil {
 			t.Fatalf("decoding %s: %v", key, err)
 		}
 		return cm
