@@ -99,30 +99,44 @@ type SchedulerConfig struct {
 	// BindTimeout is how long after the last create every pod may take to
 	// be seen bound.
 	BindTimeout time.Duration
+	// Deployment sizes the run of one Deployment on simulated nodes.
+	Deployment DeploymentConfig
 }
 
 // NewSchedulerConfig returns the defaults: scheduler_perf's SchedulingBasic
 // at 5,000 nodes.
 func NewSchedulerConfig() *SchedulerConfig {
-	return &SchedulerConfig{Nodes: 5000, Pods: 10000, Clients: 16, VMShares: []float64{0, 0.2}, BindTimeout: 2 * time.Minute}
+	return &SchedulerConfig{Nodes: 5000, Pods: 10000, Clients: 16, VMShares: []float64{0, 0.2}, BindTimeout: 2 * time.Minute,
+		Deployment: newDeploymentConfig()}
 }
 
 // AddFlags binds the configuration to fs.
 func (c *SchedulerConfig) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.Nodes, "nodes", c.Nodes, "Nodes created (plain Node objects, no agent).")
-	fs.IntVar(&c.Pods, "pods", c.Pods, "Pods created and scheduled per run.")
+	fs.IntVar(&c.Pods, "pods", c.Pods, "Pods created and scheduled per run; 0 skips these runs.")
 	fs.IntVar(&c.Clients, "clients", c.Clients, "Concurrent clients creating the nodes and the pods, on one HTTP/2 connection.")
 	fs.Float64SliceVar(&c.VMShares, "vm-share", c.VMShares, "Share of VM pods among the pods, one run against a fresh server and scheduler per value.")
 	fs.DurationVar(&c.BindTimeout, "bind-timeout", c.BindTimeout, "How long after the last create every pod may take to be seen bound.")
+	c.Deployment.addFlags(fs)
 }
 
 // Validate reports impossible sizes.
 func (c *SchedulerConfig) Validate() error {
-	var errs []error
+	errs := c.Deployment.validate()
+	if c.Pods < 0 {
+		errs = append(errs, errors.New("--pods must not be negative"))
+	}
+	if c.Pods == 0 {
+		// The throughput runs are skipped: their other flags do not matter.
+		if c.Deployment.Replicas == 0 {
+			errs = append(errs, errors.New("--pods and --deployment-replicas are both 0: nothing to measure"))
+		}
+		return errors.Join(errs...)
+	}
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"nodes", c.Nodes}, {"pods", c.Pods}, {"clients", c.Clients}} {
+	}{{"nodes", c.Nodes}, {"clients", c.Clients}} {
 		if f.v <= 0 {
 			errs = append(errs, fmt.Errorf("--%s must be positive", f.name))
 		}
@@ -219,6 +233,9 @@ func RunScheduler(ctx context.Context, c *SchedulerConfig, out, log io.Writer) e
 	r.header()
 	var err error
 	for _, share := range c.VMShares {
+		if c.Pods == 0 {
+			break
+		}
 		var res *schedResult
 		if res, err = r.runOnce(ctx, share); err != nil {
 			break
@@ -227,8 +244,13 @@ func RunScheduler(ctx context.Context, c *SchedulerConfig, out, log io.Writer) e
 		r.addResult(res)
 	}
 	r.compare()
+	if err == nil && c.Deployment.Replicas > 0 {
+		err = r.runDeployment(ctx)
+	}
 	r.serverErrors.write(r.out)
-	r.cpu.write(r.out)
+	if c.Pods > 0 {
+		r.cpu.write(r.out)
+	}
 	r.targets.write(r.out)
 	fmt.Fprintf(r.out, "\nLoad average at end: %s\n", loadAverage())
 	if err != nil {
@@ -245,20 +267,29 @@ func (r *schedRunner) header() {
 	c := r.cfg
 	t := newTable("Environment", "", "", "")
 	t.add("Date", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	t.add("Machine", fmt.Sprintf("%d CPUs (%s), %s memory; server, scheduler and the bench share it",
-		runtime.NumCPU(), procField("/proc/cpuinfo", "model name"), memTotal()))
+	sharing := "server, scheduler and the bench share it"
+	if c.Deployment.Replicas > 0 {
+		sharing = "server, scheduler, agent (in the Deployment run) and the bench share it"
+	}
+	t.add("Machine", fmt.Sprintf("%d CPUs (%s), %s memory; %s",
+		runtime.NumCPU(), procField("/proc/cpuinfo", "model name"), memTotal(), sharing))
 	t.add("Load average at start", loadAverage())
 	t.add("Go", runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH)
 	server := "`arcturus server` child process with embedded etcd and watch cache, a fresh one per run"
-	if len(lifecycleFlags()) > 0 {
+	if c.Pods > 0 && len(lifecycleFlags()) > 0 {
 		server += fmt.Sprintf("; --node-monitor-grace-period=%v, so that the node lifecycle controller leaves the agentless nodes Ready (scheduler_perf runs no such controller)", benchGracePeriod)
 	}
 	t.add("Server", server)
 	t.add("Scheduler", "`arcturus scheduler` child process, a fresh one per run, --leader-elect=false, other flags at their defaults (nodes searched adapted to the cluster size as kube-scheduler does)")
-	t.add("Nodes", fmt.Sprintf("%d plain Node objects created by the bench as a system master, as scheduler_perf creates them: 4 cpu, 32Gi, 110 pods allocatable, Ready and VmRuntimeReady, zone label over %d zones. No agent runs them, so no heartbeats or pod status writes compete with scheduling.",
-		c.Nodes, benchZones))
-	t.add("Pods", fmt.Sprintf("%d per run in one tenant's default namespace, created by %d clients on one HTTP/2 connection as the superset Pod (pkg/client, protobuf). Container pods are scheduler_perf's pod-default (one pause container, requests = limits = 100m cpu, 500Mi); VM pods have spec.virtualMachine with the same resources and no containers, spread evenly among them.",
-		c.Pods, c.Clients))
+	if c.Pods > 0 {
+		t.add("Nodes", fmt.Sprintf("%d plain Node objects created by the bench as a system master, as scheduler_perf creates them: 4 cpu, 32Gi, 110 pods allocatable, Ready and VmRuntimeReady, zone label over %d zones. No agent runs them, so no heartbeats or pod status writes compete with scheduling.",
+			c.Nodes, benchZones))
+		t.add("Pods", fmt.Sprintf("%d per run in one tenant's default namespace, created by %d clients on one HTTP/2 connection as the superset Pod (pkg/client, protobuf). Container pods are scheduler_perf's pod-default (one pause container, requests = limits = 100m cpu, 500Mi); VM pods have spec.virtualMachine with the same resources and no containers, spread evenly among them.",
+			c.Pods, c.Clients))
+	}
+	if c.Deployment.Replicas > 0 {
+		t.add("Deployment", c.Deployment.describe())
+	}
 	t.write(r.out)
 }
 
@@ -399,40 +430,17 @@ func (r *schedRunner) runOnce(ctx context.Context, share float64) (res *schedRes
 	ctx, cancel := server.bound(ctx)
 	defer cancel()
 
-	ports, err := freePorts(1)
+	sched, stopScheduler, err := r.schedulerFor(ctx, server, name)
 	if err != nil {
 		return nil, err
-	}
-	r.log.printf("%s: starting arcturus scheduler", name)
-	sched, err := startScheduler(filepath.Join(server.dir, "scheduler.log"),
-		filepath.Join(server.dir, "data", "admin.kubeconfig"), "127.0.0.1:"+strconv.Itoa(ports[0]))
-	if err != nil {
-		return nil, err
-	}
-	stopped := false
-	stopScheduler := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		stopErr := sched.stop(schedulerStopTimeout)
-		total, lines, logErr := logErrors(sched.logPath, maxLoggedErrors)
-		if logErr == nil {
-			res.schedLogErrors = total
-			r.log.printf("%s: scheduler log: %d error lines", name, total)
-			for _, l := range lines {
-				r.log.printf("  %s", l)
-			}
-		}
-		return errors.Join(stopErr, logErr)
 	}
 	// Before the server stops, whose directory holds the log.
-	defer func() { err = errors.Join(err, stopScheduler()) }()
+	defer func() {
+		_, stopErr := stopScheduler()
+		err = errors.Join(err, stopErr)
+	}()
 	ctx, cancelSched := sched.bound(ctx)
 	defer cancelSched()
-	if err := sched.waitReady(ctx, readyTimeout, "listing pods and nodes", nil); err != nil {
-		return nil, err
-	}
 
 	conn, err := newConnection(admin, "scheduler-bench", 5000, 10000)
 	if err != nil {
@@ -480,10 +488,48 @@ func (r *schedRunner) runOnce(ctx context.Context, share float64) (res *schedRes
 	if err := r.collectServerErrors(ctx, admin, name); err != nil {
 		return nil, err
 	}
-	if err := stopScheduler(); err != nil {
+	if res.schedLogErrors, err = stopScheduler(); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// schedulerFor starts a scheduler for server and waits until it is
+// ready. stop stops it, once, shows the error lines of its log and returns
+// how many there were; it must run before the server stops, whose
+// directory holds the log.
+func (r *schedRunner) schedulerFor(ctx context.Context, server *childServer, name string) (sched *childScheduler, stop func() (int, error), err error) {
+	ports, err := freePorts(1)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.log.printf("%s: starting arcturus scheduler", name)
+	sched, err = startScheduler(filepath.Join(server.dir, "scheduler.log"),
+		filepath.Join(server.dir, "data", "admin.kubeconfig"), "127.0.0.1:"+strconv.Itoa(ports[0]))
+	if err != nil {
+		return nil, nil, err
+	}
+	stopped := false
+	stop = func() (int, error) {
+		if stopped {
+			return 0, nil
+		}
+		stopped = true
+		stopErr := sched.stop(schedulerStopTimeout)
+		total, lines, logErr := logErrors(sched.logPath, maxLoggedErrors)
+		if logErr == nil {
+			r.log.printf("%s: scheduler log: %d error lines", name, total)
+			for _, l := range lines {
+				r.log.printf("  %s", l)
+			}
+		}
+		return total, errors.Join(stopErr, logErr)
+	}
+	if err := sched.waitReady(ctx, readyTimeout, "listing pods and nodes", nil); err != nil {
+		_, stopErr := stop()
+		return nil, nil, errors.Join(err, stopErr)
+	}
+	return sched, stop, nil
 }
 
 // tenant creates the bench's tenant and waits for its default namespace.

@@ -73,6 +73,8 @@ func TestRunScheduler(t *testing.T) {
 	t.Setenv(schedulerChildEnv, "1")
 	c := NewSchedulerConfig()
 	c.Nodes, c.Pods, c.Clients, c.BindTimeout = 20, 150, 4, time.Minute
+	// TestRunSchedulerDeployment covers the Deployment run.
+	c.Deployment.Replicas = 0
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out bytes.Buffer

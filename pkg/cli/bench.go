@@ -69,7 +69,7 @@ agents, servers and directories removed at the end.`,
 	sc := bench.NewSchedulerConfig()
 	schedulerCmd := &cobra.Command{
 		Use:   "scheduler",
-		Short: "Measure the scheduler's throughput end to end through the API server, as scheduler_perf's SchedulingBasic",
+		Short: "Measure the scheduler's throughput end to end through the API server, as scheduler_perf's SchedulingBasic, and a Deployment's rollout on simulated nodes",
 		Long: `Measure the scheduler and print markdown tables for docs/benchmarks.md.
 
 For each share of VM pods in --vm-share the bench starts a fresh
@@ -78,8 +78,16 @@ For each share of VM pods in --vm-share the bench starts a fresh
 then creates --pods pods in a tenant of its own with --clients clients and
 watches them until every one is bound. It reports throughput, per-pod
 latency from create to binding, the scheduler's own metrics, and the CPU and
-memory of the server and the scheduler separately. Progress goes to stderr.
-Servers, schedulers and their directories are removed at the end.`,
+memory of the server and the scheduler separately. --pods 0 skips these runs.
+
+Then, unless --deployment-replicas is 0, it starts a fresh server, scheduler
+and "arcturus agent --simulate" of --deployment-nodes simulated nodes,
+creates one Deployment of --deployment-replicas replicas as a tenant admin,
+scales it to twice as many, then changes its image, and times each phase
+until its new pods are seen Running and Ready and the Deployment's status says
+it is done, with the CPU of server, scheduler, agent and bench. Progress goes
+to stderr. Servers, schedulers, agents and their directories are removed at
+the end.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return bench.RunScheduler(genericapiserver.SetupSignalContext(), sc, cmd.OutOrStdout(), cmd.ErrOrStderr())
