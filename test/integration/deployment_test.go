@@ -377,6 +377,58 @@ func TestDeployment(t *testing.T) {
 		}
 	})
 
+	t.Run("events", func(t *testing.T) {
+		rs := a.revisions(t, web)["1"]
+		d, err := a.apps.GetDeployment(ctx, a.tenant(), metav1.NamespaceDefault, "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Events are written in the background: wait for them.
+		framework.Eventually(t, workloadTimeout, "the deployment's scaling events in kubectl describe", func(ctx context.Context) error {
+			return contains(t, a.k, []string{"describe", "deployment", "web"}, "ScalingReplicaSet", "deployment-controller",
+				"Scaled up replica set "+rs.Name+" from 0 to 3", "Scaled up replica set "+rs.Name+" from 3 to 10")
+		})
+		pods := a.waitRunning(t, web, 10, nil)
+		framework.Eventually(t, workloadTimeout, "a SuccessfulCreate event of the replica set per pod in kubectl get events", func(ctx context.Context) error {
+			stdout, stderr, err := framework.Kubectl(t, a.k.kubeconfig, "get", "events")
+			if err != nil {
+				return fmt.Errorf("%w: %s", err, stderr)
+			}
+			// LAST SEEN, TYPE, REASON, OBJECT, MESSAGE ("Created pod: <name>").
+			created := map[string]bool{}
+			for _, row := range table(stdout) {
+				if len(row) == 7 && row[1] == corev1.EventTypeNormal && row[2] == "SuccessfulCreate" && row[3] == "replicaset/"+rs.Name &&
+					row[4] == "Created" && row[5] == "pod:" {
+					created[row[6]] = true
+				}
+			}
+			for _, p := range pods {
+				if !created[p.Name] {
+					return fmt.Errorf("no SuccessfulCreate event of %s for pod %s:\n%s", rs.Name, p.Name, stdout)
+				}
+			}
+			return nil
+		})
+		expectContains(t, a.k.run(t, "describe", "replicaset", rs.Name), "SuccessfulCreate", "replicaset-controller", "Created pod: ")
+
+		// beta sees none of acme's events, by name or by UID.
+		out := b.k.run(t, "get", "events", "--all-namespaces")
+		for _, w := range []string{"ScalingReplicaSet", "SuccessfulCreate", rs.Name} {
+			if strings.Contains(out, w) {
+				t.Errorf("beta's events show %q:\n%s", w, out)
+			}
+		}
+		list, err := typed(t, s.TenantAdmin(t, beta, user)).CoreV1().Events(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range list.Items {
+			if uid := e.InvolvedObject.UID; uid == d.UID || uid == rs.UID {
+				t.Errorf("beta sees acme's event %s %q", e.Reason, e.Message)
+			}
+		}
+	})
+
 	t.Run("rolling update", func(t *testing.T) {
 		watch := watchAvailability(t, a, "web", web)
 		start := time.Now()
@@ -792,6 +844,22 @@ spec:
 		// beta's deployment of the same name is untouched.
 		b.waitRunning(t, web, 1, nil)
 	})
+}
+
+// contains runs kubectl with args and fails unless its output contains
+// every one of want.
+func contains(t *testing.T, k kubectl, args []string, want ...string) error {
+	t.Helper()
+	stdout, stderr, err := framework.Kubectl(t, k.kubeconfig, args...)
+	if err != nil {
+		return fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stdout, w) {
+			return fmt.Errorf("kubectl %s lacks %q:\n%s", strings.Join(args, " "), w, stdout)
+		}
+	}
+	return nil
 }
 
 // recreateManifest is a Deployment of three busybox pods of image img

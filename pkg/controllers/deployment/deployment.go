@@ -49,6 +49,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/runner"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/tenantcache"
+	"github.com/arcturus-cloud/arcturus/pkg/events"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -69,8 +70,9 @@ type Controller struct {
 	deployments *tenantcache.Cache[*apps.Deployment]
 	replicaSets *tenantcache.Cache[*apps.ReplicaSet]
 
-	queue workqueue.TypedRateLimitingInterface[Key]
-	now   func() time.Time
+	queue    workqueue.TypedRateLimitingInterface[Key]
+	recorder *events.TypedRecorder[*apps.Deployment]
+	now      func() time.Time
 }
 
 // New returns a controller for the server base addresses. base must be a
@@ -93,6 +95,11 @@ func New(base *rest.Config) (*Controller, error) {
 		return nil, err
 	}
 	c := &Controller{core: core, apps: appsClient, queue: runner.NewQueue[Key](name), now: time.Now}
+	// Events go where the deployment is, through the one client the
+	// controller has for every tenant of its partition.
+	c.recorder = events.NewTypedRecorder(controllerKind,
+		events.TypedSource[*apps.Deployment]{Component: name, Controller: "arcturus.io/" + name},
+		func(*apps.Deployment) (*client.Core, bool) { return core, true })
 	// Both kinds are written back whole and their annotations matter
 	// (revisions, sizes, change-cause): only managed fields go.
 	c.deployments = tenantcache.New(name+"/deployments", func(d *apps.Deployment) { tenantcache.DropManagedFields(d) },
@@ -109,6 +116,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	logger.Info("Starting controller", "workers", workers)
 
 	var wg sync.WaitGroup
+	wg.Go(func() { c.recorder.Run(ctx) })
 	wg.Go(func() {
 		c.deployments.Run(ctx, tenantcache.ListWatch(
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {

@@ -63,6 +63,7 @@ func (c *Controller) syncDeployment(ctx context.Context, key Key) (err error) {
 		// Selecting everything would adopt every replica set of the
 		// namespace; validation forbids it, so do nothing.
 		klog.FromContext(ctx).Info("Deployment selects all pods; a non-empty selector is required", "deployment", key)
+		c.recorder.Event(d, corev1.EventTypeWarning, reasonSelectingAll, "This deployment is selecting all pods. A non-empty selector is required.")
 		if d.Status.ObservedGeneration < d.Generation {
 			d.Status.ObservedGeneration = d.Generation
 			return c.writeStatus(ctx, key, d)
@@ -262,10 +263,15 @@ func (c *Controller) getNewReplicaSet(ctx context.Context, key Key, d *apps.Depl
 			_ = c.writeStatus(ctx, key, d)
 		}
 		logger.Info("Failed to create new replica set", "deployment", key, "replicaSet", newRS.Name, "err", err)
+		c.recorder.Event(d, corev1.EventTypeWarning, reasonFailedRSCreate, msg)
 		return nil, err
 	}
 	if !alreadyExists {
 		logger.V(2).Info("Created new replica set", "deployment", key, "replicaSet", created.Name, "replicas", size)
+		if size > 0 {
+			c.recorder.Event(d, corev1.EventTypeNormal, reasonScalingReplicaSet,
+				fmt.Sprintf("Scaled up replica set %s from 0 to %d", created.Name, size))
+		}
 	}
 
 	needsUpdate := setDeploymentRevision(d, newRevision)
@@ -452,6 +458,8 @@ func (c *Controller) scaleReplicaSet(ctx context.Context, key Key, rs *apps.Repl
 		}
 		klog.FromContext(ctx).V(2).Info("Scaled replica set", "deployment", key, "replicaSet", rs.Name,
 			"direction", direction, "from", from, "to", size)
+		c.recorder.Event(d, corev1.EventTypeNormal, reasonScalingReplicaSet,
+			fmt.Sprintf("Scaled %s replica set %s from %d to %d", direction, rs.Name, from, size))
 	}
 	return resized, updated, nil
 }

@@ -56,6 +56,10 @@ const (
 	reasonMinimumAvailable    = "MinimumReplicasAvailable"
 	reasonMinimumUnavailable  = "MinimumReplicasUnavailable"
 	maxRevisionHistoryInChars = 2000
+
+	// Reasons of events alone (reasonFailedRSCreate is one too).
+	reasonScalingReplicaSet = "ScalingReplicaSet"
+	reasonSelectingAll      = "SelectingAll"
 )
 
 // annotationsNotCopied are the deployment annotations a replica set does

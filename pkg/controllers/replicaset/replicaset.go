@@ -46,6 +46,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/runner"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/tenantcache"
+	"github.com/arcturus-cloud/arcturus/pkg/events"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -67,6 +68,7 @@ type Controller struct {
 
 	expectations *expectations
 	queue        workqueue.TypedRateLimitingInterface[Key]
+	recorder     *events.TypedRecorder[*apps.ReplicaSet]
 }
 
 // New returns a controller for the server base addresses. base must be a
@@ -93,6 +95,11 @@ func New(base *rest.Config) (*Controller, error) {
 		expectations: newExpectations(time.Now),
 		queue:        runner.NewQueue[Key](name),
 	}
+	// Events go where the replica set is, through the one client the
+	// controller has for every tenant of its partition.
+	c.recorder = events.NewTypedRecorder(controllerKind,
+		events.TypedSource[*apps.ReplicaSet]{Component: name, Controller: "arcturus.io/" + name},
+		func(*apps.ReplicaSet) (*client.Core, bool) { return core, true })
 	// Replica sets are written back whole (their status), so they keep
 	// everything but managed fields.
 	c.replicaSets = tenantcache.New(name+"/replicasets", func(rs *apps.ReplicaSet) { tenantcache.DropManagedFields(rs) },
@@ -109,6 +116,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	logger.Info("Starting controller", "workers", workers)
 
 	var wg sync.WaitGroup
+	wg.Go(func() { c.recorder.Run(ctx) })
 	wg.Go(func() {
 		c.replicaSets.Run(ctx, tenantcache.ListWatch(
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {

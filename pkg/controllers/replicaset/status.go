@@ -31,10 +31,12 @@ import (
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 )
 
-// Reasons of the ReplicaFailure condition, as Kubernetes'.
+// Reasons of the ReplicaFailure condition and of events, as Kubernetes'.
 const (
-	reasonFailedCreate = "FailedCreate"
-	reasonFailedDelete = "FailedDelete"
+	reasonFailedCreate     = "FailedCreate"
+	reasonFailedDelete     = "FailedDelete"
+	reasonSuccessfulCreate = "SuccessfulCreate"
+	reasonSuccessfulDelete = "SuccessfulDelete"
 )
 
 // statusUpdateRetries is how many times a status write that failed is

@@ -175,7 +175,7 @@ func (c *Controller) manageReplicas(ctx context.Context, key Key, rs *apps.Repli
 		var wg sync.WaitGroup
 		for _, pod := range victims {
 			wg.Go(func() {
-				if err := c.deletePodOf(ctx, key, pod); err != nil {
+				if err := c.deletePodOf(ctx, key, rs, pod); err != nil {
 					// The watch will not show a deletion that failed,
 					// nor again one it already showed.
 					c.expectations.deletionObserved(key, pod.UID)
@@ -228,23 +228,34 @@ func (c *Controller) createPod(ctx context.Context, key Key, rs *apps.ReplicaSet
 	switch {
 	case err == nil:
 		klog.FromContext(ctx).V(4).Info("Created pod", "replicaSet", key, "pod", out.Name)
+		c.recorder.Event(rs, corev1.EventTypeNormal, reasonSuccessfulCreate, "Created pod: "+out.Name)
 		return nil
 	case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
-		// Every create will fail until the namespace is gone.
+		// Every create will fail until the namespace is gone, which
+		// takes its events with it.
 		return nil
 	default:
+		// A quota or admission refusal shows on the replica set here and
+		// in its ReplicaFailure condition.
+		c.recorder.Event(rs, corev1.EventTypeWarning, reasonFailedCreate, "Error creating: "+err.Error())
 		return fmt.Errorf("creating pod of ReplicaSet %s: %w", key, err)
 	}
 }
 
 // deletePodOf deletes one of rs's pods, and only that one: a pod created
 // again under its name fails the UID precondition with a Conflict.
-func (c *Controller) deletePodOf(ctx context.Context, key Key, pod *v1.Pod) error {
+func (c *Controller) deletePodOf(ctx context.Context, key Key, rs *apps.ReplicaSet, pod *v1.Pod) error {
 	uid := pod.UID
 	err := c.core.DeletePod(ctx, key.Tenant, pod.Namespace, pod.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 	podOperations.WithLabelValues("delete", result(err)).Inc()
-	if err == nil {
+	switch {
+	case err == nil:
 		klog.FromContext(ctx).V(4).Info("Deleted pod", "replicaSet", key, "pod", pod.Name)
+		c.recorder.Event(rs, corev1.EventTypeNormal, reasonSuccessfulDelete, "Deleted pod: "+pod.Name)
+	case apierrors.IsNotFound(err) || apierrors.IsConflict(err):
+		// Gone already (a Conflict: another pod has its name now).
+	default:
+		c.recorder.Event(rs, corev1.EventTypeWarning, reasonFailedDelete, "Error deleting: "+err.Error())
 	}
 	return err
 }
