@@ -90,8 +90,10 @@ type Agent struct {
 	usage    map[string]corev1.ResourceList
 	// terminating are the pods being stopped in the background.
 	terminating map[types.UID]bool
-	wg          sync.WaitGroup
-	registered  atomic.Bool
+	// deleting bounds the final deletions of stopped pods in flight.
+	deleting   chan struct{}
+	wg         sync.WaitGroup
+	registered atomic.Bool
 }
 
 // New checks cfg and returns an agent.
@@ -115,6 +117,7 @@ func New(cfg Config) (*Agent, error) {
 		admitted:    map[types.UID]admission{},
 		usage:       map[string]corev1.ResourceList{},
 		terminating: map[types.UID]bool{},
+		deleting:    make(chan struct{}, cfg.Workers),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.NewTypedMaxOfRateLimiter(
 				workqueue.NewTypedItemExponentialFailureRateLimiter[types.UID](100*time.Millisecond, 30*time.Second),

@@ -196,8 +196,11 @@ func loadConfig(path string, nodes int) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading kubeconfig %s: %w", path, err)
 	}
-	// Each node renews its lease every 10s and writes its pods' status.
-	cfg.QPS = float32(max(50, nodes/5))
+	// Each node renews its lease every 10 s and writes its pods' status; a
+	// kubelet may send 50 requests/s on its own, so simulated nodes get a
+	// share that lets a thousand pods start in seconds, not tens of them,
+	// while the API server's in-flight limits guard it.
+	cfg.QPS = float32(max(50, 2*nodes))
 	cfg.Burst = int(cfg.QPS) * 2
 	cfg.UserAgent = "arcturus-agent"
 	return cfg, nil

@@ -240,10 +240,15 @@ func (a *Agent) terminate(ctx context.Context, bp boundPod) {
 				return
 			}
 		}
+		// Pods stop in parallel, each within its grace period, but their
+		// final deletions go a worker's worth at a time: a thousand at once
+		// would only be refused by the API server's in-flight limit.
+		a.deleting <- struct{}{}
 		err := bp.partition.DeletePod(ctx, bp.tenant(), pod.Namespace, pod.Name, metav1.DeleteOptions{
 			GracePeriodSeconds: ptr.To[int64](0),
 			Preconditions:      &metav1.Preconditions{UID: ptr.To(pod.UID)},
 		})
+		<-a.deleting
 		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 			utilruntime.HandleErrorWithContext(ctx, err, "Deleting stopped pod failed; retrying")
 			a.queue.AddRateLimited(pod.UID)
