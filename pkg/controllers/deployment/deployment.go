@@ -38,9 +38,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
@@ -118,22 +116,10 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	var wg sync.WaitGroup
 	wg.Go(func() { c.recorder.Run(ctx) })
 	wg.Go(func() {
-		c.deployments.Run(ctx, tenantcache.ListWatch(
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return c.apps.ListDeployments(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			},
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return c.apps.WatchDeployments(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			}), &apps.Deployment{})
+		c.deployments.Run(ctx, tenantcache.AcrossTenants(c.apps.ListDeployments, c.apps.WatchDeployments), &apps.Deployment{})
 	})
 	wg.Go(func() {
-		c.replicaSets.Run(ctx, tenantcache.ListWatch(
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return c.apps.ListReplicaSets(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			},
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return c.apps.WatchReplicaSets(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			}), &apps.ReplicaSet{})
+		c.replicaSets.Run(ctx, tenantcache.AcrossTenants(c.apps.ListReplicaSets, c.apps.WatchReplicaSets), &apps.ReplicaSet{})
 	})
 	// Before both caches are full, a deployment would not find its
 	// replica sets and create them again.

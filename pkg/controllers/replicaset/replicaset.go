@@ -34,9 +34,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
@@ -118,22 +116,10 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	var wg sync.WaitGroup
 	wg.Go(func() { c.recorder.Run(ctx) })
 	wg.Go(func() {
-		c.replicaSets.Run(ctx, tenantcache.ListWatch(
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return c.apps.ListReplicaSets(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			},
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return c.apps.WatchReplicaSets(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			}), &apps.ReplicaSet{})
+		c.replicaSets.Run(ctx, tenantcache.AcrossTenants(c.apps.ListReplicaSets, c.apps.WatchReplicaSets), &apps.ReplicaSet{})
 	})
 	wg.Go(func() {
-		c.pods.Run(ctx, tenantcache.ListWatch(
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return c.core.ListPods(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			},
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return c.core.WatchPods(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			}), &v1.Pod{})
+		c.pods.Run(ctx, tenantcache.AcrossTenants(c.core.ListPods, c.core.WatchPods), &v1.Pod{})
 	})
 	// Workers start once both caches are full: before, every replica set
 	// would look short of pods.

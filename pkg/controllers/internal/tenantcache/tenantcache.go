@@ -140,11 +140,21 @@ func (c *Cache[T]) Run(ctx context.Context, lw cache.ListerWatcher, expected T) 
 	r.RunWithContext(ctx)
 }
 
-// ListWatch is a lister-watcher from a list and a watch function.
-func ListWatch(list func(context.Context, metav1.ListOptions) (runtime.Object, error),
-	watch func(context.Context, metav1.ListOptions) (watch.Interface, error),
+// AcrossTenants lists and watches a resource in every namespace of every
+// tenant, through a typed client's list and watch of one tenant and
+// namespace.
+func AcrossTenants[L runtime.Object](
+	listOf func(context.Context, tenancy.Name, string, metav1.ListOptions) (L, error),
+	watchOf func(context.Context, tenancy.Name, string, metav1.ListOptions) (watch.Interface, error),
 ) cache.ListerWatcher {
-	return &cache.ListWatch{ListWithContextFunc: list, WatchFuncWithContext: watch}
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return listOf(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return watchOf(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
+		},
+	}
 }
 
 // WaitForSync waits until every cache has synced or ctx ends, and reports
