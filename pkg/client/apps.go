@@ -18,12 +18,10 @@ package client
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
@@ -46,7 +44,7 @@ var AppsScheme = func() *runtime.Scheme {
 var appsParameterCodec = runtime.NewParameterCodec(AppsScheme)
 
 // Apps reads and writes apps/v1 Deployments and ReplicaSets of any tenant
-// of one API endpoint, as JSON.
+// of one API endpoint.
 type Apps struct {
 	rest *rest.RESTClient
 }
@@ -54,25 +52,9 @@ type Apps struct {
 // NewApps returns a client for the endpoint of config, which must not carry
 // a tenant prefix itself. httpClient may be nil.
 func NewApps(config *rest.Config, httpClient *http.Client) (*Apps, error) {
-	c := rest.CopyConfig(config)
-	c.APIPath = "/apis"
-	c.GroupVersion = &appsv1.SchemeGroupVersion
-	c.NegotiatedSerializer = serializer.NewCodecFactory(AppsScheme).WithoutConversion()
-	c.ContentType = runtime.ContentTypeJSON
-	if c.UserAgent == "" {
-		c.UserAgent = rest.DefaultKubernetesUserAgent()
-	}
-	var (
-		rc  *rest.RESTClient
-		err error
-	)
-	if httpClient != nil {
-		rc, err = rest.RESTClientForConfigAndClient(c, httpClient)
-	} else {
-		rc, err = rest.RESTClientFor(c)
-	}
+	rc, err := restClient(config, httpClient, "/apis", appsv1.SchemeGroupVersion, AppsScheme)
 	if err != nil {
-		return nil, fmt.Errorf("building apps client: %w", err)
+		return nil, err
 	}
 	return &Apps{rest: rc}, nil
 }

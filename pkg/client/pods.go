@@ -22,13 +22,11 @@ package client
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 
@@ -55,31 +53,9 @@ type Core struct {
 // NewCore returns a client for the endpoint of config, which must not
 // carry a tenant prefix itself.
 func NewCore(config *rest.Config, httpClient *http.Client) (*Core, error) {
-	c := rest.CopyConfig(config)
-	c.APIPath = "/api"
-	c.GroupVersion = &v1.SchemeGroupVersion
-	c.NegotiatedSerializer = serializer.NewCodecFactory(Scheme).WithoutConversion()
-	// Protobuf, unless the caller chose otherwise, costs the server and the
-	// client a fraction of JSON; the superset Pod carries its VM in an
-	// extension field (see pkg/apis/core/v1/protobuf.go).
-	if c.ContentType == "" {
-		c.ContentType = runtime.ContentTypeProtobuf
-		c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	}
-	if c.UserAgent == "" {
-		c.UserAgent = rest.DefaultKubernetesUserAgent()
-	}
-	var (
-		rc  *rest.RESTClient
-		err error
-	)
-	if httpClient != nil {
-		rc, err = rest.RESTClientForConfigAndClient(c, httpClient)
-	} else {
-		rc, err = rest.RESTClientFor(c)
-	}
+	rc, err := restClient(config, httpClient, "/api", v1.SchemeGroupVersion, Scheme)
 	if err != nil {
-		return nil, fmt.Errorf("building core client: %w", err)
+		return nil, err
 	}
 	return &Core{rest: rc}, nil
 }
