@@ -24,7 +24,8 @@ limitations under the License.
 // The guest's /init:
 //   - mounts /proc, /sys and /dev and loads the virtio, isofs, button and
 //     evdev modules of the host kernel;
-//   - prints BootedMarker;
+//   - starts acpid once the power button's input device exists, then
+//     prints BootedMarker;
 //   - configures eth0 from an ip=<ip>::<gw>:<netmask>:<host>:<dev>:off kernel
 //     argument, pings the gateway and prints PingOKMarker or
 //     PingFailedMarker;
@@ -91,8 +92,15 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 for m in $(cat /etc/modules); do insmod "/lib/modules/$m" 2>/dev/null; done
-echo "` + BootedMarker + ` uptime=$(cut -d' ' -f1 /proc/uptime)"
+# acpid finds the power button only if its input device exists when it
+# starts, and "booted" promises that the button works: on a loaded host
+# the device node can lag behind the module.
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	ls /dev/input/event* >/dev/null 2>&1 && break
+	sleep 1
+done
 acpid -c /etc/acpi -l /var/log/acpid.log
+echo "` + BootedMarker + ` uptime=$(cut -d' ' -f1 /proc/uptime)"
 ip link set lo up
 ipconf=
 for a in $(cat /proc/cmdline); do
