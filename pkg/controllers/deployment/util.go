@@ -381,44 +381,31 @@ func isSaturated(d *apps.Deployment, rs *apps.ReplicaSet) bool {
 		rs.Status.AvailableReplicas == *d.Spec.Replicas
 }
 
-func replicaCount(rss []*apps.ReplicaSet) int32 {
+// sumOver adds up one count of the replica sets, skipping missing ones.
+func sumOver(rss []*apps.ReplicaSet, count func(*apps.ReplicaSet) int32) int32 {
 	var n int32
 	for _, rs := range rss {
 		if rs != nil {
-			n += *rs.Spec.Replicas
+			n += count(rs)
 		}
 	}
 	return n
+}
+
+func replicaCount(rss []*apps.ReplicaSet) int32 {
+	return sumOver(rss, func(rs *apps.ReplicaSet) int32 { return *rs.Spec.Replicas })
 }
 
 func actualCount(rss []*apps.ReplicaSet) int32 {
-	var n int32
-	for _, rs := range rss {
-		if rs != nil {
-			n += rs.Status.Replicas
-		}
-	}
-	return n
+	return sumOver(rss, func(rs *apps.ReplicaSet) int32 { return rs.Status.Replicas })
 }
 
 func readyCount(rss []*apps.ReplicaSet) int32 {
-	var n int32
-	for _, rs := range rss {
-		if rs != nil {
-			n += rs.Status.ReadyReplicas
-		}
-	}
-	return n
+	return sumOver(rss, func(rs *apps.ReplicaSet) int32 { return rs.Status.ReadyReplicas })
 }
 
 func availableCount(rss []*apps.ReplicaSet) int32 {
-	var n int32
-	for _, rs := range rss {
-		if rs != nil {
-			n += rs.Status.AvailableReplicas
-		}
-	}
-	return n
+	return sumOver(rss, func(rs *apps.ReplicaSet) int32 { return rs.Status.AvailableReplicas })
 }
 
 // terminatingCount sums the replica sets' terminating pods; unknown if any
