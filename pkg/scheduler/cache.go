@@ -255,6 +255,7 @@ func (c *cache) setNode(node *corev1.Node) bool {
 		c.nodes[node.Name] = n
 		c.index[node.Name] = len(c.order)
 		c.order = append(c.order, n)
+		nodesKnown.Set(float64(len(c.order)))
 		for _, p := range c.nodeless[node.Name] {
 			n.addPod(p, 1)
 		}
@@ -287,6 +288,7 @@ func (c *cache) removeNode(name string) {
 	c.order = c.order[:last]
 	delete(c.index, name)
 	delete(c.nodes, name)
+	nodesKnown.Set(float64(len(c.order)))
 }
 
 func (c *cache) countZone(node *corev1.Node, delta int) {
@@ -300,12 +302,17 @@ func (c *cache) countZone(node *corev1.Node, delta int) {
 	}
 }
 
-// setPod records an assigned pod, replacing an assumption about it.
-func (c *cache) setPod(p *podInfo) {
+// setPod records an assigned pod, replacing an assumption about it. It
+// reports whether the pod newly landed somewhere: unknown before, or
+// assumed on another node.
+func (c *cache) setPod(p *podInfo) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	prev, known := c.pods[p.uid]
+	landed := !known || (c.assumed[p.uid] && prev.node != p.node)
 	c.removePodLocked(p.uid)
 	c.addPodLocked(p)
+	return landed
 }
 
 // assume records p as bound to node before the binding is written, so

@@ -175,7 +175,7 @@ func (s *Scheduler) watch() {
 		st := &handlerStore{
 			key: nodeName, known: map[string]any{}, typeName: "node",
 			set:    func(obj any) { s.onNode(obj.(*corev1.Node)) },
-			remove: func(obj any) { s.cache.removeNode(obj.(*corev1.Node).Name); nodesKnown.Dec() },
+			remove: func(obj any) { s.cache.removeNode(obj.(*corev1.Node).Name) },
 		}
 		s.stores = append(s.stores, st)
 		s.reflectors = append(s.reflectors, toolscache.NewReflectorWithOptions(nodeListWatch(c), &corev1.Node{}, st, toolscache.ReflectorOptions{
@@ -209,12 +209,6 @@ func (s *Scheduler) HasSynced() bool {
 }
 
 func (s *Scheduler) onNode(node *corev1.Node) {
-	s.cache.mu.Lock()
-	_, known := s.cache.nodes[node.Name]
-	s.cache.mu.Unlock()
-	if !known {
-		nodesKnown.Inc()
-	}
 	if s.cache.setNode(node) {
 		s.queue.onEvent(nodeChanged)
 	}
@@ -225,13 +219,7 @@ func (s *Scheduler) onPod(partition int, pod *v1.Pod) {
 	switch {
 	case pod.Spec.NodeName != "":
 		s.queue.remove(pod.UID)
-		s.cache.mu.Lock()
-		prev, known := s.cache.pods[pod.UID]
-		wasAssumed := s.cache.assumed[pod.UID]
-		s.cache.mu.Unlock()
-		p := newPodInfo(pod, partition)
-		s.cache.setPod(p)
-		if !known || (wasAssumed && prev.node != p.node) {
+		if s.cache.setPod(newPodInfo(pod, partition)) {
 			s.queue.onEvent(podAssigned)
 		}
 	case pod.DeletionTimestamp != nil:
