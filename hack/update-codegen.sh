@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 module=$(go list -m)
 header=hack/boilerplate.go.txt
-api_pkgs=(./pkg/apis/core/v1 ./pkg/apis/apps/v1 ./pkg/apis/tenancy/v1)
+api_pkgs=(./pkg/apis/core/v1 ./pkg/apis/apps/v1 ./pkg/apis/tenancy/v1 ./pkg/apis/metal/v1alpha1)
 
 go tool deepcopy-gen --go-header-file "$header" --output-file zz_generated.deepcopy.go "${api_pkgs[@]}"
 

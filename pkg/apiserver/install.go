@@ -33,11 +33,13 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	appsv1 "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
+	metalv1alpha1 "github.com/arcturus-cloud/arcturus/pkg/apis/metal/v1alpha1"
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/apps"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/authorization"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/coordination"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/core"
+	"github.com/arcturus-cloud/arcturus/pkg/registry/metal"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/rbac"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenancy"
 	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
@@ -68,6 +70,9 @@ func newAPIStorage(optsGetter generic.RESTOptionsGetter, tokens core.TokenIssuer
 		},
 		tenancyv1.GroupName: func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
 			return tenancy.NewStorage(Scheme, g)
+		},
+		metalv1alpha1.GroupName: func(g generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+			return metal.NewStorage(Scheme, g)
 		},
 	}
 	s := &apiStorage{groups: map[string]map[string]rest.Storage{}}
@@ -100,6 +105,14 @@ func (s *apiStorage) serviceAccount(ctx context.Context, namespace, name string)
 	return obj.(*corev1.ServiceAccount), nil
 }
 
+// servedVersion is the one version of a group the server serves.
+func servedVersion(group string) string {
+	if group == metalv1alpha1.GroupName {
+		return metalv1alpha1.SchemeGroupVersion.Version
+	}
+	return "v1"
+}
+
 // install serves every group: core/v1 under /api, the rest under /apis.
 func (s *apiStorage) install(server *genericapiserver.GenericAPIServer) error {
 	legacy := genericapiserver.NewDefaultAPIGroupInfo("", Scheme, ParameterCodec, Codecs)
@@ -113,7 +126,7 @@ func (s *apiStorage) install(server *genericapiserver.GenericAPIServer) error {
 			continue
 		}
 		info := genericapiserver.NewDefaultAPIGroupInfo(group, Scheme, ParameterCodec, Codecs)
-		info.VersionedResourcesStorageMap["v1"] = storage
+		info.VersionedResourcesStorageMap[servedVersion(group)] = storage
 		infos = append(infos, &info)
 	}
 	if err := server.InstallAPIGroups(infos...); err != nil {

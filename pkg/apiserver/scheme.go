@@ -30,6 +30,7 @@ import (
 
 	appsv1 "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	metalv1alpha1 "github.com/arcturus-cloud/arcturus/pkg/apis/metal/v1alpha1"
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 )
 
@@ -49,6 +50,7 @@ func init() {
 	utilruntime.Must(arcv1.AddToScheme(Scheme))
 	utilruntime.Must(appsv1.AddToScheme(Scheme))
 	utilruntime.Must(tenancyv1.AddToScheme(Scheme))
+	utilruntime.Must(metalv1alpha1.AddToScheme(Scheme))
 	utilruntime.Must(addWithHub(Scheme, rbacv1.SchemeGroupVersion,
 		&rbacv1.Role{}, &rbacv1.RoleList{}, &rbacv1.RoleBinding{}, &rbacv1.RoleBindingList{},
 		&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleList{}, &rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRoleBindingList{}))

@@ -24,6 +24,7 @@ package openapi
 import (
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
 	corev1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	v1alpha1 "github.com/arcturus-cloud/arcturus/pkg/apis/metal/v1alpha1"
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -57,6 +58,41 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		corev1.PodStatus{}.OpenAPIModelName():                                       schema_pkg_apis_core_v1_PodStatus(ref),
 		corev1.VirtualMachineSpec{}.OpenAPIModelName():                              schema_pkg_apis_core_v1_VirtualMachineSpec(ref),
 		corev1.VirtualMachineStatus{}.OpenAPIModelName():                            schema_pkg_apis_core_v1_VirtualMachineStatus(ref),
+		v1alpha1.AgentStatus{}.OpenAPIModelName():                                   schema_pkg_apis_metal_v1alpha1_AgentStatus(ref),
+		v1alpha1.Asset{}.OpenAPIModelName():                                         schema_pkg_apis_metal_v1alpha1_Asset(ref),
+		v1alpha1.BMC{}.OpenAPIModelName():                                           schema_pkg_apis_metal_v1alpha1_BMC(ref),
+		v1alpha1.ComputeInformation{}.OpenAPIModelName():                            schema_pkg_apis_metal_v1alpha1_ComputeInformation(ref),
+		v1alpha1.ConfigPatch{}.OpenAPIModelName():                                   schema_pkg_apis_metal_v1alpha1_ConfigPatch(ref),
+		v1alpha1.Disk{}.OpenAPIModelName():                                          schema_pkg_apis_metal_v1alpha1_Disk(ref),
+		v1alpha1.Environment{}.OpenAPIModelName():                                   schema_pkg_apis_metal_v1alpha1_Environment(ref),
+		v1alpha1.EnvironmentList{}.OpenAPIModelName():                               schema_pkg_apis_metal_v1alpha1_EnvironmentList(ref),
+		v1alpha1.EnvironmentSpec{}.OpenAPIModelName():                               schema_pkg_apis_metal_v1alpha1_EnvironmentSpec(ref),
+		v1alpha1.EnvironmentStatus{}.OpenAPIModelName():                             schema_pkg_apis_metal_v1alpha1_EnvironmentStatus(ref),
+		v1alpha1.Hardware{}.OpenAPIModelName():                                      schema_pkg_apis_metal_v1alpha1_Hardware(ref),
+		v1alpha1.HardwareQualifier{}.OpenAPIModelName():                             schema_pkg_apis_metal_v1alpha1_HardwareQualifier(ref),
+		v1alpha1.IPMIBMC{}.OpenAPIModelName():                                       schema_pkg_apis_metal_v1alpha1_IPMIBMC(ref),
+		v1alpha1.JSON{}.OpenAPIModelName():                                          schema_pkg_apis_metal_v1alpha1_JSON(ref),
+		v1alpha1.MemoryInformation{}.OpenAPIModelName():                             schema_pkg_apis_metal_v1alpha1_MemoryInformation(ref),
+		v1alpha1.MemoryModule{}.OpenAPIModelName():                                  schema_pkg_apis_metal_v1alpha1_MemoryModule(ref),
+		v1alpha1.NetworkInformation{}.OpenAPIModelName():                            schema_pkg_apis_metal_v1alpha1_NetworkInformation(ref),
+		v1alpha1.NetworkInterface{}.OpenAPIModelName():                              schema_pkg_apis_metal_v1alpha1_NetworkInterface(ref),
+		v1alpha1.PowerAction{}.OpenAPIModelName():                                   schema_pkg_apis_metal_v1alpha1_PowerAction(ref),
+		v1alpha1.Processor{}.OpenAPIModelName():                                     schema_pkg_apis_metal_v1alpha1_Processor(ref),
+		v1alpha1.RedfishBMC{}.OpenAPIModelName():                                    schema_pkg_apis_metal_v1alpha1_RedfishBMC(ref),
+		v1alpha1.Server{}.OpenAPIModelName():                                        schema_pkg_apis_metal_v1alpha1_Server(ref),
+		v1alpha1.ServerBinding{}.OpenAPIModelName():                                 schema_pkg_apis_metal_v1alpha1_ServerBinding(ref),
+		v1alpha1.ServerBindingList{}.OpenAPIModelName():                             schema_pkg_apis_metal_v1alpha1_ServerBindingList(ref),
+		v1alpha1.ServerBindingSpec{}.OpenAPIModelName():                             schema_pkg_apis_metal_v1alpha1_ServerBindingSpec(ref),
+		v1alpha1.ServerBindingStatus{}.OpenAPIModelName():                           schema_pkg_apis_metal_v1alpha1_ServerBindingStatus(ref),
+		v1alpha1.ServerClass{}.OpenAPIModelName():                                   schema_pkg_apis_metal_v1alpha1_ServerClass(ref),
+		v1alpha1.ServerClassList{}.OpenAPIModelName():                               schema_pkg_apis_metal_v1alpha1_ServerClassList(ref),
+		v1alpha1.ServerClassSpec{}.OpenAPIModelName():                               schema_pkg_apis_metal_v1alpha1_ServerClassSpec(ref),
+		v1alpha1.ServerClassStatus{}.OpenAPIModelName():                             schema_pkg_apis_metal_v1alpha1_ServerClassStatus(ref),
+		v1alpha1.ServerList{}.OpenAPIModelName():                                    schema_pkg_apis_metal_v1alpha1_ServerList(ref),
+		v1alpha1.ServerSpec{}.OpenAPIModelName():                                    schema_pkg_apis_metal_v1alpha1_ServerSpec(ref),
+		v1alpha1.ServerStatus{}.OpenAPIModelName():                                  schema_pkg_apis_metal_v1alpha1_ServerStatus(ref),
+		v1alpha1.StorageInformation{}.OpenAPIModelName():                            schema_pkg_apis_metal_v1alpha1_StorageInformation(ref),
+		v1alpha1.SystemInformation{}.OpenAPIModelName():                             schema_pkg_apis_metal_v1alpha1_SystemInformation(ref),
 		tenancyv1.Tenant{}.OpenAPIModelName():                                       schema_pkg_apis_tenancy_v1_Tenant(ref),
 		tenancyv1.TenantList{}.OpenAPIModelName():                                   schema_pkg_apis_tenancy_v1_TenantList(ref),
 		tenancyv1.TenantSpec{}.OpenAPIModelName():                                   schema_pkg_apis_tenancy_v1_TenantSpec(ref),
@@ -1923,6 +1959,1645 @@ func schema_pkg_apis_core_v1_VirtualMachineStatus(ref common.ReferenceCallback) 
 		},
 		Dependencies: []string{
 			resource.Quantity{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_AgentStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "AgentStatus is the inventory agent's progress.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"phase": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Phase is Registered, Waiting, Wiping, Wiped or PoweringOff.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"wipeProgress": {
+						SchemaProps: spec.SchemaProps{
+							Description: "WipeProgress is the share of the disks' bytes wiped, in percent.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"lastRegistrationTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastRegistrationTime is when the agent last registered: the server's last boot into the agent.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"lastHeartbeatTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastHeartbeatTime is when the agent last reported, updated at most every HeartbeatRecordInterval unless its phase changes.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"message": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Message is the agent's last report in words, errors included.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_Asset(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Asset is a file the boot services serve: fetched once from URL (http, https, or file for a file on the metal service's host) and checked against Checksum.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"url": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"checksum": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Checksum is \"sha256:<hex>\" or \"sha512:<hex>\"; when set, the asset is served only if it matches.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"url"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_BMC(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "BMC is how to reach a baseboard management controller: Redfish or IPMI.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"redfish": {
+						SchemaProps: spec.SchemaProps{
+							Ref: ref(v1alpha1.RedfishBMC{}.OpenAPIModelName()),
+						},
+					},
+					"ipmi": {
+						SchemaProps: spec.SchemaProps{
+							Ref: ref(v1alpha1.IPMIBMC{}.OpenAPIModelName()),
+						},
+					},
+					"credentialsRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CredentialsRef names a Secret of the system tenant with the keys username and password.",
+							Ref:         ref(apicorev1.SecretReference{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.IPMIBMC{}.OpenAPIModelName(), v1alpha1.RedfishBMC{}.OpenAPIModelName(), apicorev1.SecretReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ComputeInformation(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ComputeInformation is the server's processors.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"processorCount": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"integer"},
+							Format: "int32",
+						},
+					},
+					"totalCoreCount": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"integer"},
+							Format: "int32",
+						},
+					},
+					"totalThreadCount": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"integer"},
+							Format: "int32",
+						},
+					},
+					"processors": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.Processor{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.Processor{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ConfigPatch(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ConfigPatch is one RFC 6902 JSON patch operation.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"op": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Op is add, remove, replace, move, copy or test.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Path is a JSON pointer.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"from": {
+						SchemaProps: spec.SchemaProps{
+							Description: "From is the source pointer of move and copy.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"value": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Value is the JSON value of add, replace and test.",
+							Ref:         ref(v1alpha1.JSON{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"op", "path"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.JSON{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_Disk(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Disk is one whole block device.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the kernel's name, such as sda or nvme0n1.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"size": {
+						SchemaProps: spec.SchemaProps{
+							Ref: ref(resource.Quantity{}.OpenAPIModelName()),
+						},
+					},
+					"type": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Type is HDD, SSD, NVMe or Virtual.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"model": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"serialNumber": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"wwid": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+				},
+				Required: []string{"name"},
+			},
+		},
+		Dependencies: []string{
+			resource.Quantity{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_Environment(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Environment is what a server boots over the network: a kernel, an initrd and kernel arguments. The Environment \"agent\" boots Arcturus's inventory agent and always exists.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.EnvironmentSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.EnvironmentStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.EnvironmentSpec{}.OpenAPIModelName(), v1alpha1.EnvironmentStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_EnvironmentList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "EnvironmentList is a list of environments.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.Environment{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.Environment{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_EnvironmentSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "EnvironmentSpec is a kernel, an initrd and their arguments.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kernel": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.Asset{}.OpenAPIModelName()),
+						},
+					},
+					"initrd": {
+						SchemaProps: spec.SchemaProps{
+							Ref: ref(v1alpha1.Asset{}.OpenAPIModelName()),
+						},
+					},
+					"args": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Args are the kernel's command line, one argument each.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"kernel"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.Asset{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_EnvironmentStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "EnvironmentStatus is whether the assets are ready to serve.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Conditions: Ready is true once every asset is fetched and verified.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Condition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.Condition{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_Hardware(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Hardware is what the inventory agent found on a server.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"system": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.SystemInformation{}.OpenAPIModelName()),
+						},
+					},
+					"compute": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.ComputeInformation{}.OpenAPIModelName()),
+						},
+					},
+					"memory": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.MemoryInformation{}.OpenAPIModelName()),
+						},
+					},
+					"storage": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.StorageInformation{}.OpenAPIModelName()),
+						},
+					},
+					"network": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.NetworkInformation{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ComputeInformation{}.OpenAPIModelName(), v1alpha1.MemoryInformation{}.OpenAPIModelName(), v1alpha1.NetworkInformation{}.OpenAPIModelName(), v1alpha1.StorageInformation{}.OpenAPIModelName(), v1alpha1.SystemInformation{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_HardwareQualifier(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "HardwareQualifier is a set of requirements, all of which a server's hardware must meet. Text fields are shell patterns (path.Match).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"systemManufacturer": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"systemProductName": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"processorProductName": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"minThreads": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MinThreads is the least number of hardware threads.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"maxThreads": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MaxThreads is the most; zero means no limit.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"minMemory": {
+						SchemaProps: spec.SchemaProps{
+							Ref: ref(resource.Quantity{}.OpenAPIModelName()),
+						},
+					},
+					"maxMemory": {
+						SchemaProps: spec.SchemaProps{
+							Ref: ref(resource.Quantity{}.OpenAPIModelName()),
+						},
+					},
+					"minDiskSize": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MinDiskSize is a size at least one disk must have.",
+							Ref:         ref(resource.Quantity{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			resource.Quantity{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_IPMIBMC(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "IPMIBMC is an IPMI 2.0 BMC reached over RMCP+ (lanplus).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"address": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Address is the BMC's host name or IP address.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"port": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Port is the RMCP port, 623 when zero.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+				},
+				Required: []string{"address"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_JSON(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "JSON is any JSON value, kept as written.",
+				Type:        v1alpha1.JSON{}.OpenAPISchemaType(),
+				Format:      v1alpha1.JSON{}.OpenAPISchemaFormat(),
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_MemoryInformation(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "MemoryInformation is the server's memory.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"total": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Total is the memory the running kernel sees.",
+							Ref:         ref(resource.Quantity{}.OpenAPIModelName()),
+						},
+					},
+					"modules": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.MemoryModule{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.MemoryModule{}.OpenAPIModelName(), resource.Quantity{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_MemoryModule(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "MemoryModule is one memory device (SMBIOS type 17).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"locator": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"manufacturer": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"serialNumber": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"type": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"size": {
+						SchemaProps: spec.SchemaProps{
+							Ref: ref(resource.Quantity{}.OpenAPIModelName()),
+						},
+					},
+					"speedMTs": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"integer"},
+							Format: "int32",
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			resource.Quantity{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_NetworkInformation(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "NetworkInformation is the server's network interfaces.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"interfaces": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.NetworkInterface{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.NetworkInterface{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_NetworkInterface(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "NetworkInterface is one physical network interface.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"mac": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MAC is the hardware address, lowercase with colons.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"mtu": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"integer"},
+							Format: "int32",
+						},
+					},
+					"speedMbps": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SpeedMbps is the link speed, when the driver knows it.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"addresses": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Addresses are its IP addresses in CIDR notation.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"name"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_PowerAction(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "PowerAction is a power action Arcturus asked of a server's BMC.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"action": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Action is On, Off or Cycle; PXE says the next boot was set to the network first.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"pxe": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"boolean"},
+							Format: "",
+						},
+					},
+					"reason": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Reason is why, in words.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"time": {
+						SchemaProps: spec.SchemaProps{
+							Ref: ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"action", "time"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_Processor(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Processor is one processor package.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"manufacturer": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"productName": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"speedMHz": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SpeedMHz is its maximum speed.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"coreCount": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"integer"},
+							Format: "int32",
+						},
+					},
+					"threadCount": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"integer"},
+							Format: "int32",
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_RedfishBMC(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "RedfishBMC is a Redfish service.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"endpoint": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Endpoint is the service's base URL, such as https://10.0.0.5.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"systemID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SystemID is the ComputerSystem's member id; the first system when empty.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"insecureSkipVerify": {
+						SchemaProps: spec.SchemaProps{
+							Description: "InsecureSkipVerify accepts any TLS certificate, as BMCs with self-signed certificates need.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"endpoint"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_Server(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Server is one bare-metal machine, named by its SMBIOS system UUID. The inventory agent creates it when the machine first network-boots; an operator (or --auto-accept) accepts it into the pool.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.ServerSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.ServerStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ServerSpec{}.OpenAPIModelName(), v1alpha1.ServerStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerBinding(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerBinding gives one server to one claimant. It is named after the server, so two claimants can never hold the same server: the second create fails with AlreadyExists. Deleting it releases the server, which is then wiped and returned to the pool.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.ServerBindingSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.ServerBindingStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"spec"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ServerBindingSpec{}.OpenAPIModelName(), v1alpha1.ServerBindingStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerBindingList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerBindingList is a list of server bindings.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ServerBinding{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ServerBinding{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerBindingSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerBindingSpec is who holds the server and what it boots.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"serverClassName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ServerClassName is the class the server was taken from, if any.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"claimantRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ClaimantRef is the object that holds the server, such as a MetalMachine.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(apicorev1.ObjectReference{}.OpenAPIModelName()),
+						},
+					},
+					"environmentRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "EnvironmentRef overrides the Environment the server boots.",
+							Ref:         ref(apicorev1.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+					"configSecretRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ConfigSecretRef names a Secret of the system tenant whose key \"value\" is the machine config the server reads from /configdata.",
+							Ref:         ref(apicorev1.SecretReference{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"claimantRef"},
+			},
+		},
+		Dependencies: []string{
+			apicorev1.LocalObjectReference{}.OpenAPIModelName(), apicorev1.ObjectReference{}.OpenAPIModelName(), apicorev1.SecretReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerBindingStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerBindingStatus is the binding's progress.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Conditions: Ready once the server is powered on into its Environment.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Condition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.Condition{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerClass(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerClass is a set of servers: those whose hardware meets one of its qualifiers and whose labels match its selector. The class \"any\" holds every server.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.ServerClassSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.ServerClassStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ServerClassSpec{}.OpenAPIModelName(), v1alpha1.ServerClassStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerClassList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerClassList is a list of server classes.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ServerClass{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ServerClass{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerClassSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerClassSpec says which servers belong to the class and how they boot.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"qualifiers": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Qualifiers a server's hardware must meet, any one of them; none means any hardware.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.HardwareQualifier{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"selector": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Selector selects servers by label; none means every server.",
+							Ref:         ref(metav1.LabelSelector{}.OpenAPIModelName()),
+						},
+					},
+					"environmentRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "EnvironmentRef is the Environment the class's servers boot when bound and their own spec names none.",
+							Ref:         ref(apicorev1.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+					"configPatches": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "ConfigPatches are applied to the machine config of the class's servers, before the server's own.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ConfigPatch{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"bootFromDiskMethod": {
+						SchemaProps: spec.SchemaProps{
+							Description: "BootFromDiskMethod applies to the class's servers whose spec sets none.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.ConfigPatch{}.OpenAPIModelName(), v1alpha1.HardwareQualifier{}.OpenAPIModelName(), apicorev1.LocalObjectReference{}.OpenAPIModelName(), metav1.LabelSelector{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerClassStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerClassStatus lists the class's servers.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"available": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "set",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Available are the ready servers of the class that are not in use.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"inUse": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "set",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "InUse are the servers of the class that are in use.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerList is a list of servers.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.Server{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.Server{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerSpec is the server's hardware, as the agent found it, and what the operator decided about it.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"hardware": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Hardware is what the inventory agent found. The agent rewrites it at each registration.",
+							Ref:         ref(v1alpha1.Hardware{}.OpenAPIModelName()),
+						},
+					},
+					"bmc": {
+						SchemaProps: spec.SchemaProps{
+							Description: "BMC is how to reach the server's baseboard management controller. Without one, Arcturus cannot power the server and relies on the agent and on the operator to do so.",
+							Ref:         ref(v1alpha1.BMC{}.OpenAPIModelName()),
+						},
+					},
+					"environmentRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "EnvironmentRef names the Environment the server boots when bound; when empty, the one of its binding or its ServerClass, then the Environment named \"default\".",
+							Ref:         ref(apicorev1.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+					"accepted": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Accepted admits the server into the pool: only accepted servers are wiped, powered and bound.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"cordoned": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Cordoned keeps the server out of the pool without forgetting it.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"pxeBootAlways": {
+						SchemaProps: spec.SchemaProps{
+							Description: "PXEBootAlways makes a bound server boot its Environment over the network at every boot; otherwise only its first boot after binding does, and later boots go to its disk.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"bootFromDiskMethod": {
+						SchemaProps: spec.SchemaProps{
+							Description: "BootFromDiskMethod is how iPXE hands a server over to its disk: ipxe-exit (default), http-404 or ipxe-sanboot.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"wipeMode": {
+						SchemaProps: spec.SchemaProps{
+							Description: "WipeMode is how the agent wipes the disks: fast (default) or full.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"configPatches": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "ConfigPatches are JSON patches (RFC 6902) applied to the machine config the server receives from /configdata, after those of its class.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.ConfigPatch{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.BMC{}.OpenAPIModelName(), v1alpha1.ConfigPatch{}.OpenAPIModelName(), v1alpha1.Hardware{}.OpenAPIModelName(), apicorev1.LocalObjectReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_ServerStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServerStatus is the observed state of a server.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"ready": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Ready servers are accepted, not cordoned and clean: they can be bound.",
+							Default:     false,
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"inUse": {
+						SchemaProps: spec.SchemaProps{
+							Description: "InUse servers are bound to a claimant.",
+							Default:     false,
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"isClean": {
+						SchemaProps: spec.SchemaProps{
+							Description: "IsClean servers have been wiped since their last use.",
+							Default:     false,
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"power": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Power is the power state the BMC reported last: On, Off or Unknown.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"addresses": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Addresses are the server's addresses, as the agent and the boot services saw them.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(apicorev1.NodeAddress{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"agent": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Agent is what the inventory agent on the server is doing.",
+							Ref:         ref(v1alpha1.AgentStatus{}.OpenAPIModelName()),
+						},
+					},
+					"lastPowerAction": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastPowerAction is the last power action Arcturus asked of the BMC, so that a slow boot is waited for rather than interrupted.",
+							Ref:         ref(v1alpha1.PowerAction{}.OpenAPIModelName()),
+						},
+					},
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Conditions of the server: BMCReachable and EnvironmentBooted.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Condition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.AgentStatus{}.OpenAPIModelName(), v1alpha1.PowerAction{}.OpenAPIModelName(), apicorev1.NodeAddress{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_StorageInformation(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "StorageInformation is the server's block devices.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"total": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Total is the sum of the disks' sizes.",
+							Ref:         ref(resource.Quantity{}.OpenAPIModelName()),
+						},
+					},
+					"disks": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.Disk{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.Disk{}.OpenAPIModelName(), resource.Quantity{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_metal_v1alpha1_SystemInformation(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SystemInformation is SMBIOS's system information (type 1).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"manufacturer": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"productName": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"version": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"serialNumber": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"skuNumber": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+					"family": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+				},
+			},
+		},
 	}
 }
 
