@@ -372,7 +372,8 @@ type PowerAction struct {
 	// Reason is why, in words.
 	// +optional
 	Reason string `json:"reason,omitempty"`
-	Time   metav1.Time `json:"time"`
+	// Time is when it was asked.
+	Time metav1.Time `json:"time"`
 }
 
 // AgentPhase is what the agent is doing.
