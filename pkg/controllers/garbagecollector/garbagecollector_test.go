@@ -40,7 +40,7 @@ import (
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/garbagecollector"
-	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/testserver"
+	"github.com/arcturus-cloud/arcturus/pkg/internal/testserver"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 

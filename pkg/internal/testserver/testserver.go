@@ -15,12 +15,13 @@ limitations under the License.
 */
 
 // Package testserver runs the real API server, with embedded etcd and the
-// region's controllers, in-process for the tests of the controllers.
+// region's controllers, in-process for the tests of the controllers and
+// of the metal plane.
 //
-// The server imports the controllers, so only external test packages
-// (package x_test) may import this one: a controller package's internal
+// The server imports the region's controllers, so only external test
+// packages (package x_test) of those may import this one: their internal
 // tests would make an import cycle. Tests that need no real server use
-// internal/controllertest instead.
+// pkg/controllers/internal/controllertest instead.
 package testserver
 
 import (
