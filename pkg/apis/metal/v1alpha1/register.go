@@ -32,8 +32,14 @@ var SchemeGroupVersion = schema.GroupVersion{Group: GroupName, Version: "v1alpha
 var InternalGroupVersion = schema.GroupVersion{Group: GroupName, Version: runtime.APIVersionInternal}
 
 var (
+	// SchemeBuilder registers the served and the hub version, as the API
+	// server needs.
 	SchemeBuilder = runtime.NewSchemeBuilder(addKnownTypes)
 	AddToScheme   = SchemeBuilder.AddToScheme
+	// ClientSchemeBuilder registers the served version only, as clients
+	// that map each Go type to one kind (controller-runtime's) need.
+	ClientSchemeBuilder = runtime.NewSchemeBuilder(addServedTypes)
+	AddToClientScheme   = ClientSchemeBuilder.AddToScheme
 )
 
 // Resource takes an unqualified resource and returns a group-qualified one.
@@ -42,14 +48,21 @@ func Resource(resource string) schema.GroupResource {
 }
 
 func addKnownTypes(scheme *runtime.Scheme) error {
-	for _, gv := range []schema.GroupVersion{SchemeGroupVersion, InternalGroupVersion} {
-		scheme.AddKnownTypes(gv,
-			&Server{}, &ServerList{},
-			&ServerClass{}, &ServerClassList{},
-			&Environment{}, &EnvironmentList{},
-			&ServerBinding{}, &ServerBindingList{},
-		)
-	}
+	scheme.AddKnownTypes(InternalGroupVersion, types()...)
+	return addServedTypes(scheme)
+}
+
+func addServedTypes(scheme *runtime.Scheme) error {
+	scheme.AddKnownTypes(SchemeGroupVersion, types()...)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil
+}
+
+func types() []runtime.Object {
+	return []runtime.Object{
+		&Server{}, &ServerList{},
+		&ServerClass{}, &ServerClassList{},
+		&Environment{}, &EnvironmentList{},
+		&ServerBinding{}, &ServerBindingList{},
+	}
 }
