@@ -10,8 +10,10 @@ DATA_DIR ?=
 
 all: build
 
+# Static (no cgo): the metal plane boots this very binary as the inventory
+# agent's /init, in an initramfs with no C library.
 build:
-	$(GO) build -o $(BIN) ./cmd/arcturus
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/arcturus
 
 # What a node runs pods with (containerd, runc, CNI plugins, QEMU).
 deps:

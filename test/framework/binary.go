@@ -62,6 +62,9 @@ func BinaryPath(t testing.TB) string {
 		}
 		binary.path = filepath.Join(binary.dir, "arcturus")
 		build := exec.Command("go", "build", "-o", binary.path, "github.com/arcturus-cloud/arcturus/cmd/arcturus")
+		// Static, as the Makefile builds it: the metal plane boots this
+		// binary as the inventory agent's /init.
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
 		}

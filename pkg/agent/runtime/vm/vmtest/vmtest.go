@@ -39,16 +39,13 @@ limitations under the License.
 package vmtest
 
 import (
-	"bufio"
 	"bytes"
-	"debug/elf"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
+
+	"github.com/arcturus-cloud/arcturus/pkg/initramfs"
 )
 
 // Markers the guest prints on its serial console.
@@ -91,7 +88,7 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-for m in $(cat /etc/modules); do insmod "/lib/modules/$m" 2>/dev/null; done
+for m in $(cat /` + initramfs.LoadOrder + `); do insmod "/` + initramfs.ModulesDir + `/$m" 2>/dev/null; done
 # acpid finds the power button only if its input device exists when it
 # starts, and "booted" promises that the button works: on a loaded host
 # the device node can lag behind the module.
@@ -175,36 +172,37 @@ func RequireQEMU(t testing.TB) (qemu, qemuImg string) {
 func Boot(t testing.TB) Kernel {
 	t.Helper()
 	RequireQEMU(t)
-	kernel, version := findKernel(t)
+	kernel, err := initramfs.FindKernel()
+	if err != nil {
+		t.Skipf("%v (Debian: linux-image-amd64)", err)
+	}
 	busybox := findBusybox(t)
 
-	a := newArchive()
+	a := initramfs.NewArchive()
 	for _, d := range []string{"proc", "sys", "dev", "mnt", "tmp", "run", "var/log", "var/run", "etc"} {
-		a.mkdirAll(d)
+		a.Dir(d)
 	}
-	a.file("bin/busybox", 0o755, busybox)
-	a.symlink("bin/sh", "busybox")
-	a.file("init", 0o755, []byte(initScript))
-	a.file("etc/acpi/PWRF/00000080", 0o755, []byte(powerButtonScript))
+	a.File("bin/busybox", 0o755, busybox)
+	a.Symlink("bin/sh", "busybox")
+	a.File("init", 0o755, []byte(initScript))
+	a.File("etc/acpi/PWRF/00000080", 0o755, []byte(powerButtonScript))
 	// The kernel opens /dev/console for /init before devtmpfs is mounted.
-	a.chardev("dev/console", 5, 1)
+	a.CharDev("dev/console", 5, 1)
 
-	modDir := filepath.Join("/lib/modules", version)
-	mods, err := moduleOrder(modDir, guestModules)
+	modDir := filepath.Join("/lib/modules", kernel.Version)
+	mods, missing, err := initramfs.ResolveModules(modDir, guestModules)
 	if err != nil {
 		t.Skipf("kernel modules: %v", err)
 	}
-	for _, m := range mods {
-		data, err := os.ReadFile(filepath.Join(modDir, m))
-		if err != nil {
-			t.Skipf("kernel module: %v", err)
-		}
-		a.file("lib/modules/"+m, 0o644, data)
+	if len(missing) > 0 {
+		t.Skipf("kernel modules %v not found in %s", missing, modDir)
 	}
-	a.file("etc/modules", 0o644, []byte(strings.Join(mods, "\n")+"\n"))
+	if err := a.AddModules(modDir, mods); err != nil {
+		t.Skipf("kernel modules: %v", err)
+	}
 
 	var buf bytes.Buffer
-	if err := a.write(&buf); err != nil {
+	if err := a.Write(&buf); err != nil {
 		t.Fatalf("writing initramfs: %v", err)
 	}
 	initrd := filepath.Join(t.TempDir(), "initramfs.cpio")
@@ -212,33 +210,11 @@ func Boot(t testing.TB) Kernel {
 		t.Fatal(err)
 	}
 	return Kernel{
-		Kernel:  kernel,
+		Kernel:  kernel.Path,
 		Initrd:  initrd,
 		Args:    "quiet",
-		Version: version,
+		Version: kernel.Version,
 	}
-}
-
-// findKernel picks the newest readable /boot/vmlinuz-* whose modules are
-// installed.
-func findKernel(t testing.TB) (path, version string) {
-	t.Helper()
-	matches, _ := filepath.Glob("/boot/vmlinuz-*")
-	sort.Sort(sort.Reverse(sort.StringSlice(matches)))
-	for _, m := range matches {
-		v := strings.TrimPrefix(filepath.Base(m), "vmlinuz-")
-		if _, err := os.Stat(filepath.Join("/lib/modules", v, "modules.dep")); err != nil {
-			continue
-		}
-		f, err := os.Open(m)
-		if err != nil {
-			continue
-		}
-		f.Close()
-		return m, v
-	}
-	t.Skip("no readable /boot/vmlinuz-* with modules in /lib/modules (Debian: linux-image-amd64)")
-	return "", ""
 }
 
 // findBusybox returns a statically linked busybox, which runs in an
@@ -246,18 +222,7 @@ func findKernel(t testing.TB) (path, version string) {
 func findBusybox(t testing.TB) []byte {
 	t.Helper()
 	for _, p := range []string{"/bin/busybox", "/usr/bin/busybox"} {
-		f, err := elf.Open(p)
-		if err != nil {
-			continue
-		}
-		static := true
-		for _, prog := range f.Progs {
-			if prog.Type == elf.PT_INTERP {
-				static = false
-			}
-		}
-		f.Close()
-		if !static {
+		if initramfs.CheckStatic(p) != nil {
 			continue
 		}
 		if data, err := os.ReadFile(p); err == nil {
@@ -266,72 +231,4 @@ func findBusybox(t testing.TB) []byte {
 	}
 	t.Skip("no statically linked busybox (Debian: busybox-static)")
 	return nil
-}
-
-// moduleOrder resolves names through modules.dep into module paths relative
-// to dir, each after its dependencies. Modules built into the kernel are
-// left out.
-func moduleOrder(dir string, names []string) ([]string, error) {
-	f, err := os.Open(filepath.Join(dir, "modules.dep"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	deps := map[string][]string{} // path -> dependency paths
-	byName := map[string]string{} // name -> path
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for sc.Scan() {
-		mod, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		deps[mod] = strings.Fields(rest)
-		byName[moduleName(mod)] = mod
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	builtin, _ := os.ReadFile(filepath.Join(dir, "modules.builtin"))
-
-	var order []string
-	seen := map[string]bool{}
-	var visit func(p string) error
-	visit = func(p string) error {
-		if seen[p] {
-			return nil
-		}
-		seen[p] = true
-		if !strings.HasSuffix(p, ".ko") {
-			return fmt.Errorf("%s is compressed; the test initramfs needs plain .ko modules", p)
-		}
-		for _, d := range deps[p] {
-			if err := visit(d); err != nil {
-				return err
-			}
-		}
-		order = append(order, p)
-		return nil
-	}
-	for _, n := range names {
-		p, ok := byName[n]
-		if !ok {
-			if bytes.Contains(builtin, []byte("/"+n+".ko")) {
-				continue
-			}
-			return nil, fmt.Errorf("module %s not found in %s", n, dir)
-		}
-		if err := visit(p); err != nil {
-			return nil, err
-		}
-	}
-	return order, nil
-}
-
-func moduleName(path string) string {
-	base := filepath.Base(path)
-	if i := strings.Index(base, ".ko"); i >= 0 {
-		base = base[:i]
-	}
-	return strings.ReplaceAll(base, "-", "_")
 }

@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/uuid"
 
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/initramfs"
 )
 
 func TestInitramfs(t *testing.T) {
@@ -47,18 +48,18 @@ func TestInitramfs(t *testing.T) {
 		t.Fatalf("cpio cannot read the initramfs: %v", err)
 	}
 	entries := strings.Fields(string(out))
-	for _, want := range []string{"init", "bin/busybox", "bin/sh", "dev/console", "etc/modules", "etc/acpi/PWRF/00000080"} {
+	for _, want := range []string{"init", "bin/busybox", "bin/sh", "dev/console", initramfs.LoadOrder, "etc/acpi/PWRF/00000080"} {
 		if !slices.Contains(entries, want) {
 			t.Errorf("initramfs lacks %s: %v", want, entries)
 		}
 	}
 
-	mods, err := moduleOrder(filepath.Join("/lib/modules", k.Version), guestModules)
+	mods, _, err := initramfs.ResolveModules(filepath.Join("/lib/modules", k.Version), guestModules)
 	if err != nil {
 		t.Fatal(err)
 	}
 	index := func(name string) int {
-		return slices.IndexFunc(mods, func(m string) bool { return moduleName(m) == name })
+		return slices.IndexFunc(mods, func(m string) bool { return initramfs.ModuleName(m) == name })
 	}
 	for _, dep := range [][2]string{{"virtio", "virtio_net"}, {"virtio_ring", "virtio_blk"}, {"cdrom", "isofs"}} {
 		if i, j := index(dep[0]), index(dep[1]); i < 0 || j < 0 || i > j {
