@@ -23,8 +23,15 @@ import (
 	"k8s.io/component-base/cli"
 
 	arccli "github.com/arcturus-cloud/arcturus/pkg/cli"
+	"github.com/arcturus-cloud/arcturus/pkg/metal/agent"
 )
 
 func main() {
-	os.Exit(cli.Run(arccli.NewRootCommand()))
+	root := arccli.NewRootCommand()
+	// As the /init of the inventory agent's initramfs, the binary is
+	// started by the kernel, with no arguments.
+	if agent.IsInit() {
+		root.SetArgs([]string{"metal", "agent"})
+	}
+	os.Exit(cli.Run(root))
 }

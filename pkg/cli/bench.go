@@ -95,5 +95,26 @@ the end.`,
 	}
 	sc.AddFlags(schedulerCmd.Flags())
 	cmd.AddCommand(schedulerCmd)
+
+	mc := bench.NewMetalConfig()
+	metalCmd := &cobra.Command{
+		Use:   "metal",
+		Short: "Measure the bare-metal plane's agent protocol at scale: registrations and heartbeats of many agents at once",
+		Long: `Measure the agent protocol and print markdown tables for docs/benchmarks.md.
+
+The bench starts a fresh "arcturus server" and "arcturus metal" (boot HTTP on
+loopback, no DHCP or TFTP, --auto-accept) as child processes. --agents
+simulated agents register at the same moment with a two-socket server's
+hardware report, then heartbeat every --heartbeat through a wipe of
+--wipe-steps progress reports, until the service tells each to power off.
+It reports registration and heartbeat latency, the time until class "any"
+lists every server available, and the CPU of server and metal service.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return bench.RunMetal(genericapiserver.SetupSignalContext(), mc, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	mc.AddFlags(metalCmd.Flags())
+	cmd.AddCommand(metalCmd)
 	return cmd
 }

@@ -42,6 +42,7 @@ func NewRootCommand() *cobra.Command {
 		newTenantCommand(),
 		newKubeconfigCommand(),
 		newBenchCommand(),
+		newMetalCommand(),
 	)
 	return root
 }
