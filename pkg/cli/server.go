@@ -32,6 +32,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/agent"
 	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 	"github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
+	metalservice "github.com/arcturus-cloud/arcturus/pkg/metal/service"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
 	"github.com/arcturus-cloud/arcturus/pkg/scheduler"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
@@ -48,7 +49,8 @@ func newUpCommand() *cobra.Command {
 	o := apiserver.NewOptions()
 	ao := agent.NewOptions()
 	so := scheduler.NewOptions()
-	var noAgent bool
+	mo := metalservice.NewOptions()
+	var noAgent, metal bool
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start a single-node region: API server with embedded etcd, controllers and this machine's node agent",
@@ -57,7 +59,12 @@ func newUpCommand() *cobra.Command {
 			if noAgent {
 				ao = nil
 			}
-			return runUp(genericapiserver.SetupSignalContext(), o, so, ao)
+			if !metal {
+				mo = nil
+			} else if mo.DataDir == "" {
+				mo.DataDir = filepath.Join(o.DataDir, "metal")
+			}
+			return runUp(genericapiserver.SetupSignalContext(), o, so, ao, mo)
 		},
 	}
 	o.AddFlags(cmd.Flags())
@@ -71,15 +78,24 @@ func newUpCommand() *cobra.Command {
 	cmd.Flags().StringVar(&ao.HealthAddress, "agent-health-address", ao.HealthAddress, "Address of the node agent's /healthz, /readyz and /metrics; empty disables it.")
 	cmd.Flags().BoolVar(&noAgent, "no-agent", false, "Run no node agent: the region has no node of its own.")
 	cmd.Flags().StringVar(&so.HealthAddress, "scheduler-health-address", so.HealthAddress, "Address of the scheduler's /healthz, /readyz and /metrics; empty disables it.")
+	cmd.Flags().BoolVar(&metal, "metal", false, "Run the bare-metal plane too (arcturus metal), configured by the --metal-* flags.")
+	fs = pflag.NewFlagSet("metal", pflag.ContinueOnError)
+	mo.AddFlags(fs)
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Name != "kubeconfig" {
+			f.Name = "metal-" + f.Name
+			cmd.Flags().AddFlag(f)
+		}
+	})
 	return cmd
 }
 
-// runUp serves the API and runs the scheduler and, unless ao is nil, this
-// machine's agent beside it. The scheduler uses the server's loopback
-// identity; the agent talks to the server as the node's own identity,
-// through a kubeconfig minted from the region CA. If either fails, the API
-// keeps serving.
-func runUp(ctx context.Context, o *apiserver.Options, so *scheduler.Options, ao *agent.Options) error {
+// runUp serves the API and runs the scheduler and, unless they are nil,
+// this machine's agent and the metal plane beside it. The scheduler and the
+// metal plane use the server's loopback identity; the agent talks to the
+// server as the node's own identity, through a kubeconfig minted from the
+// region CA. If any fails, the API keeps serving.
+func runUp(ctx context.Context, o *apiserver.Options, so *scheduler.Options, ao *agent.Options, mo *metalservice.Options) error {
 	s, err := apiserver.New(ctx, o)
 	if err != nil {
 		return err
@@ -104,6 +120,13 @@ func runUp(ctx context.Context, o *apiserver.Options, so *scheduler.Options, ao 
 		wg.Go(func() {
 			if err := ao.Run(ctx); err != nil {
 				klog.ErrorS(err, "Node agent failed; the API keeps serving without this node")
+			}
+		})
+	}
+	if mo != nil {
+		wg.Go(func() {
+			if err := mo.RunWith(ctx, s.Loopback()); err != nil {
+				klog.ErrorS(err, "Metal plane failed; the API keeps serving without it")
 			}
 		})
 	}

@@ -3486,6 +3486,12 @@ func schema_pkg_apis_metal_v1alpha1_ServerStatus(ref common.ReferenceCallback) c
 							Ref:         ref(v1alpha1.PowerAction{}.OpenAPIModelName()),
 						},
 					},
+					"lastBootTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastBootTime is when the server last came up: its agent registered, or it fetched its Environment's boot script. A power action older than that is done.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
 					"conditions": {
 						VendorExtensible: spec.VendorExtensible{
 							Extensions: spec.Extensions{
@@ -3511,7 +3517,7 @@ func schema_pkg_apis_metal_v1alpha1_ServerStatus(ref common.ReferenceCallback) c
 			},
 		},
 		Dependencies: []string{
-			v1alpha1.AgentStatus{}.OpenAPIModelName(), v1alpha1.PowerAction{}.OpenAPIModelName(), apicorev1.NodeAddress{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
+			v1alpha1.AgentStatus{}.OpenAPIModelName(), v1alpha1.PowerAction{}.OpenAPIModelName(), apicorev1.NodeAddress{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
 	}
 }
 

@@ -244,6 +244,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		s.Status.Agent = &metalv1alpha1.AgentStatus{
 			Phase: metalv1alpha1.AgentRegistered, LastRegistrationTime: &now, LastHeartbeatTime: &now,
 		}
+		lifecycle.MarkBooted(s, now.Time)
 		AddAddress(s, remote)
 		for _, nic := range reg.Hardware.Network.Interfaces {
 			for _, cidr := range nic.Addresses {

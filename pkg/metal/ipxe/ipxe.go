@@ -168,8 +168,10 @@ func (h *Handler) script(w http.ResponseWriter, r *http.Request) {
 // ip: that address may then read its config, and later boots go to disk.
 func (h *Handler) record(ctx context.Context, name, ip, env string) {
 	_, err := inventory.UpdateStatus(ctx, h.Live, h.Client, name, func(s *metalv1alpha1.Server) bool {
-		added := inventory.AddAddress(s, ip)
-		return lifecycle.MarkEnvironmentBooted(s, env, h.now()) || added
+		inventory.AddAddress(s, ip)
+		lifecycle.MarkEnvironmentBooted(s, env, h.now())
+		lifecycle.MarkBooted(s, h.now())
+		return true
 	})
 	if err != nil {
 		klog.FromContext(ctx).Error(err, "Recording an Environment boot failed", "server", name)

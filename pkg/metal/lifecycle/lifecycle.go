@@ -193,30 +193,42 @@ func Plan(s *metalv1alpha1.Server, bound bool, now time.Time, t Timing) PowerPla
 	if want.Op == PowerNone || s.DeletionTimestamp != nil {
 		return want
 	}
-	// A boot in progress, whether Arcturus or the agent started it, is
-	// given BootTimeout; an agent powering itself off is given a few
-	// heartbeats to finish.
-	grace, since := t.BootTimeout, now.Sub(lastActivity(s))
-	if want.Op == PowerOff {
-		grace = 3 * t.Heartbeat
-	}
-	if since < grace {
-		return PowerPlan{Wait: grace - since}
+	if wait := pending(s, want.Op, now, t); wait > 0 {
+		return PowerPlan{Wait: wait}
 	}
 	return want
 }
 
-// lastActivity is when Arcturus last acted on s's power or its agent last
-// reported, whichever is later.
-func lastActivity(s *metalv1alpha1.Server) time.Time {
-	var last time.Time
-	if a := s.Status.LastPowerAction; a != nil {
-		last = a.Time.Time
+// pending is how long to leave server s alone before op, because what was
+// started last may still finish: an agent powering itself off is given a
+// few heartbeats; a boot, whether a power action or the agent's own reboot
+// started it, is given BootTimeout unless the server came up since.
+// Nothing boots a server that is off.
+func pending(s *metalv1alpha1.Server, op PowerOp, now time.Time, t Timing) time.Duration {
+	var heartbeat time.Time
+	if a := s.Status.Agent; a != nil && a.LastHeartbeatTime != nil {
+		heartbeat = a.LastHeartbeatTime.Time
 	}
-	if a := s.Status.Agent; a != nil && a.LastHeartbeatTime != nil && a.LastHeartbeatTime.After(last) {
-		last = a.LastHeartbeatTime.Time
+	if op == PowerOff {
+		return 3*t.Heartbeat - now.Sub(heartbeat)
 	}
-	return last
+	if s.Status.Power != metalv1alpha1.PowerOn {
+		return 0
+	}
+	start := heartbeat
+	if a := s.Status.LastPowerAction; a != nil && a.Time.After(start) {
+		start = a.Time.Time
+	}
+	if booted := s.Status.LastBootTime; booted != nil && !booted.Time.Before(start) {
+		return 0
+	}
+	return t.BootTimeout - now.Sub(start)
+}
+
+// MarkBooted records that server s came up at now.
+func MarkBooted(s *metalv1alpha1.Server, now time.Time) {
+	t := metav1.NewTime(now)
+	s.Status.LastBootTime = &t
 }
 
 // Derive sets the status fields that follow from others: in use when bound,

@@ -67,6 +67,10 @@ func actedAgo(d time.Duration) func(*metalv1alpha1.Server) {
 	}
 }
 
+func bootedAgo(d time.Duration) func(*metalv1alpha1.Server) {
+	return func(s *metalv1alpha1.Server) { MarkBooted(s, now.Add(-d)) }
+}
+
 var binding = &metalv1alpha1.ServerBinding{ObjectMeta: metav1.ObjectMeta{Name: "s"}}
 
 func TestBoot(t *testing.T) {
@@ -139,6 +143,9 @@ func TestPlan(t *testing.T) {
 		{"bound, agent running: it reboots itself", server(withBMC, accepted, poweredOn, agentAgo(time.Second, metalv1alpha1.AgentWaiting)), true, PowerNone, false},
 		{"bound and booted", server(withBMC, accepted, poweredOn, booted), true, PowerNone, false},
 		{"deleted", server(withBMC, accepted, poweredOn, deleting, actedAgo(time.Second)), false, PowerOff, false},
+		{"bound while off, the agent just powered it off: on at once", server(withBMC, accepted, clean, agentAgo(20*time.Second, metalv1alpha1.AgentPoweringOff)), true, PowerOn, true},
+		{"released, its Environment came up after the last action: cycle at once", server(withBMC, accepted, poweredOn, actedAgo(2*time.Minute), bootedAgo(time.Minute)), false, PowerCycle, true},
+		{"booting its Environment, not up yet", server(withBMC, accepted, poweredOn, bootedAgo(3*time.Minute), actedAgo(2*time.Minute)), true, PowerNone, false},
 	} {
 		got := Plan(tc.s, tc.bound, now, timing)
 		if got.Op != tc.want || got.PXE != tc.pxe {

@@ -325,6 +325,11 @@ type ServerStatus struct {
 	// so that a slow boot is waited for rather than interrupted.
 	// +optional
 	LastPowerAction *PowerAction `json:"lastPowerAction,omitempty"`
+	// LastBootTime is when the server last came up: its agent registered,
+	// or it fetched its Environment's boot script. A power action older
+	// than that is done.
+	// +optional
+	LastBootTime *metav1.Time `json:"lastBootTime,omitempty"`
 	// Conditions of the server: BMCReachable and EnvironmentBooted.
 	// +optional
 	// +listType=map

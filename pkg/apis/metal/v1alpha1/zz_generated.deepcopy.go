@@ -846,6 +846,10 @@ func (in *ServerStatus) DeepCopyInto(out *ServerStatus) {
 		*out = new(PowerAction)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.LastBootTime != nil {
+		in, out := &in.LastBootTime, &out.LastBootTime
+		*out = (*in).DeepCopy()
+	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]metav1.Condition, len(*in))
