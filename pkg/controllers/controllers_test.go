@@ -41,8 +41,8 @@ import (
 
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
-	"github.com/arcturus-cloud/arcturus/pkg/internal/testserver"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/tenant"
+	"github.com/arcturus-cloud/arcturus/pkg/internal/testserver"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
