@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -192,45 +193,78 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
-// decode reads a bounded JSON body into v, answering 400 or 413 itself.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, agentapi.MaxRequestBytes))
-	if err := dec.Decode(v); err != nil {
+// readBody reads a request body of at most agentapi.MaxRequestBytes,
+// answering 413 itself when it is larger.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, agentapi.MaxRequestBytes))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			http.Error(w, fmt.Sprintf("report larger than %d bytes", agentapi.MaxRequestBytes), http.StatusRequestEntityTooLarge)
 		} else {
-			http.Error(w, "malformed report: "+err.Error(), http.StatusBadRequest)
+			http.Error(w, "reading the report: "+err.Error(), http.StatusBadRequest)
 		}
-		return false
+		return nil, false
 	}
-	return true
+	return body, true
 }
 
-func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	logger := klog.FromContext(ctx).WithValues("remote", RemoteIP(r))
+// ParseRegistration decodes and checks a registration: a UUID in
+// canonical form, hardware within validation's bounds. It returns the UUID
+// lowercase and MAC addresses as NormalizeMAC writes them.
+func ParseRegistration(data []byte) (agentapi.Registration, error) {
 	var reg agentapi.Registration
-	if !decode(w, r, &reg) {
-		registrations.WithLabelValues("malformed").Inc()
-		return
+	if err := json.Unmarshal(data, &reg); err != nil {
+		return reg, fmt.Errorf("malformed registration: %w", err)
 	}
 	uuid, ok := NormalizeUUID(reg.UUID)
 	if !ok {
-		registrations.WithLabelValues("invalid").Inc()
-		http.Error(w, fmt.Sprintf("uuid %q is not a UUID", reg.UUID), http.StatusBadRequest)
-		return
+		return reg, fmt.Errorf("uuid %q is not a UUID", reg.UUID)
 	}
+	reg.UUID = uuid
 	if errs := validation.ValidateHardware(&reg.Hardware, field.NewPath("hardware")); len(errs) > 0 {
-		registrations.WithLabelValues("invalid").Inc()
-		logger.Info("Refused a hardware report", "uuid", uuid, "err", errs.ToAggregate())
-		http.Error(w, errs.ToAggregate().Error(), http.StatusBadRequest)
-		return
+		return reg, errs.ToAggregate()
 	}
 	for i := range reg.Hardware.Network.Interfaces {
 		nic := &reg.Hardware.Network.Interfaces[i]
 		nic.MAC = NormalizeMAC(nic.MAC)
 	}
+	return reg, nil
+}
+
+// ParseHeartbeat decodes and checks a heartbeat.
+func ParseHeartbeat(data []byte) (agentapi.Heartbeat, error) {
+	var hb agentapi.Heartbeat
+	if err := json.Unmarshal(data, &hb); err != nil {
+		return hb, fmt.Errorf("malformed heartbeat: %w", err)
+	}
+	uuid, ok := NormalizeUUID(hb.UUID)
+	if !ok {
+		return hb, fmt.Errorf("uuid %q is not a UUID", hb.UUID)
+	}
+	hb.UUID = uuid
+	if hb.WipeProgress < 0 || hb.WipeProgress > 100 || len(hb.Message) > 4*validation.MaxStringBytes {
+		return hb, errors.New("wipeProgress must be 0 to 100 and message at most 1024 bytes")
+	}
+	return hb, nil
+}
+
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	logger := klog.FromContext(ctx).WithValues("remote", RemoteIP(r))
+	body, ok := readBody(w, r)
+	if !ok {
+		registrations.WithLabelValues("malformed").Inc()
+		return
+	}
+	reg, err := ParseRegistration(body)
+	if err != nil {
+		registrations.WithLabelValues("invalid").Inc()
+		logger.Info("Refused a registration", "err", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	uuid := reg.UUID
 	created, err := h.saveHardware(ctx, uuid, &reg.Hardware)
 	if err != nil {
 		registrations.WithLabelValues("error").Inc()
@@ -304,22 +338,18 @@ func equalHardware(a, b *metalv1alpha1.Hardware) bool {
 
 func (h *Handler) heartbeat(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var hb agentapi.Heartbeat
-	if !decode(w, r, &hb) {
+	body, ok := readBody(w, r)
+	if !ok {
 		heartbeats.WithLabelValues("malformed").Inc()
 		return
 	}
-	uuid, ok := NormalizeUUID(hb.UUID)
-	if !ok {
+	hb, err := ParseHeartbeat(body)
+	if err != nil {
 		heartbeats.WithLabelValues("invalid").Inc()
-		http.Error(w, fmt.Sprintf("uuid %q is not a UUID", hb.UUID), http.StatusBadRequest)
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if hb.WipeProgress < 0 || hb.WipeProgress > 100 || len(hb.Message) > 4*validation.MaxStringBytes {
-		heartbeats.WithLabelValues("invalid").Inc()
-		http.Error(w, "wipeProgress must be 0 to 100 and message at most 1024 bytes", http.StatusBadRequest)
-		return
-	}
+	uuid := hb.UUID
 	binding, err := Binding(ctx, h.Live, uuid)
 	if err != nil {
 		heartbeats.WithLabelValues("error").Inc()
