@@ -265,6 +265,22 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	uuid := reg.UUID
+	existing, err := FindServer(ctx, h.Live, uuid, "")
+	if err != nil {
+		registrations.WithLabelValues("error").Inc()
+		http.Error(w, "registration failed: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	macs := MACs(&metalv1alpha1.Server{Spec: metalv1alpha1.ServerSpec{Hardware: &reg.Hardware}})
+	if existing != nil && existing.Spec.Hardware != nil {
+		macs = MACs(existing)
+	}
+	if Impostor(RemoteIP(r), macs) {
+		registrations.WithLabelValues("impostor").Inc()
+		logger.Info("Refused a registration from another machine's address", "server", uuid)
+		http.Error(w, "the request does not come from an interface of this server", http.StatusForbidden)
+		return
+	}
 	created, err := h.saveHardware(ctx, uuid, &reg.Hardware)
 	if err != nil {
 		registrations.WithLabelValues("error").Inc()
@@ -357,9 +373,18 @@ func (h *Handler) heartbeat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
+	impostor := false
 	s, err := UpdateStatus(ctx, h.Live, h.Client, uuid, func(s *metalv1alpha1.Server) bool {
+		if impostor = Impostor(RemoteIP(r), MACs(s)); impostor {
+			return false
+		}
 		return h.recordHeartbeat(s, &hb, binding != nil, now)
 	})
+	if impostor {
+		heartbeats.WithLabelValues("impostor").Inc()
+		http.Error(w, "the request does not come from an interface of this server", http.StatusForbidden)
+		return
+	}
 	if apierrors.IsNotFound(err) {
 		// Deleted, or never registered: the agent registers again.
 		heartbeats.WithLabelValues("unknown").Inc()

@@ -24,11 +24,11 @@ import (
 var (
 	registrations = metrics.NewCounterVec(&metrics.CounterOpts{
 		Namespace: "arcturus", Subsystem: "metal", Name: "agent_registrations_total",
-		Help: "Agent registrations by outcome (created, updated, malformed, invalid, error).", StabilityLevel: metrics.ALPHA,
+		Help: "Agent registrations by outcome (created, updated, malformed, invalid, impostor, error).", StabilityLevel: metrics.ALPHA,
 	}, []string{"outcome"})
 	heartbeats = metrics.NewCounterVec(&metrics.CounterOpts{
 		Namespace: "arcturus", Subsystem: "metal", Name: "agent_heartbeats_total",
-		Help: "Agent heartbeats by outcome (ok, unknown, malformed, invalid, error).", StabilityLevel: metrics.ALPHA,
+		Help: "Agent heartbeats by outcome (ok, unknown, malformed, invalid, impostor, error).", StabilityLevel: metrics.ALPHA,
 	}, []string{"outcome"})
 )
 

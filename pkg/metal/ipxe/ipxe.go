@@ -156,6 +156,13 @@ func (h *Handler) script(w http.ResponseWriter, r *http.Request) {
 	case lifecycle.BootAgent:
 		h.bootEnvironment(w, r, s, metalv1alpha1.EnvironmentAgent, "the inventory agent")
 	case lifecycle.BootEnvironment:
+		if inventory.Impostor(inventory.RemoteIP(r), inventory.MACs(s)) {
+			// Its config would go to the address that fetches this.
+			logger.Info("Refused a bound server's boot script to another machine")
+			scripts.WithLabelValues("impostor").Inc()
+			http.NotFound(w, r)
+			return
+		}
 		env := lifecycle.EnvironmentName(s, b, class)
 		if h.bootEnvironment(w, r, s, env, "Environment "+env) {
 			h.record(ctx, s.Name, inventory.RemoteIP(r), env)

@@ -24,7 +24,7 @@ import (
 var (
 	scripts = metrics.NewCounterVec(&metrics.CounterOpts{
 		Namespace: "arcturus", Subsystem: "metal", Name: "boot_scripts_total",
-		Help: "Boot scripts served, by what they boot (agent, environment, disk) or invalid and error.", StabilityLevel: metrics.ALPHA,
+		Help: "Boot scripts served, by what they boot (agent, environment, disk) or invalid, impostor and error.", StabilityLevel: metrics.ALPHA,
 	}, []string{"boot"})
 	assetBytes = metrics.NewCounterVec(&metrics.CounterOpts{
 		Namespace: "arcturus", Subsystem: "metal", Name: "environment_asset_bytes_total",

@@ -78,7 +78,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		notFound("unknown server")
 		return
 	}
-	if !slices.ContainsFunc(s.Status.Addresses, func(a corev1.NodeAddress) bool { return a.Address == remote }) {
+	if !slices.ContainsFunc(s.Status.Addresses, func(a corev1.NodeAddress) bool { return a.Address == remote }) ||
+		inventory.Impostor(remote, inventory.MACs(s)) {
 		notFound("the request does not come from an address of the server")
 		return
 	}
