@@ -28,9 +28,14 @@ import (
 
 // SystemScopedResources are the resources that live only in the system
 // tenant. No other tenant's identity may reach them, whatever its RBAC says.
+// Storage refuses to serve a system-scoped kind missing here.
 var SystemScopedResources = map[schema.GroupResource]bool{
-	{Group: "", Resource: "nodes"}:                      true,
-	{Group: "tenancy.arcturus.io", Resource: "tenants"}: true,
+	{Group: "", Resource: "nodes"}:                           true,
+	{Group: "tenancy.arcturus.io", Resource: "tenants"}:      true,
+	{Group: "metal.arcturus.io", Resource: "servers"}:        true,
+	{Group: "metal.arcturus.io", Resource: "serverclasses"}:  true,
+	{Group: "metal.arcturus.io", Resource: "environments"}:   true,
+	{Group: "metal.arcturus.io", Resource: "serverbindings"}: true,
 }
 
 // NewAuthorizer returns an authorizer that keeps every identity inside its

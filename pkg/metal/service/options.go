@@ -59,6 +59,10 @@ type Options struct {
 	HealthAddress string
 	LeaderElect   bool
 	Timing        lifecycle.Timing
+	// QPS and Burst bound this service's requests to the region: every
+	// agent report is a read and a write, so they size the fleet it serves.
+	QPS   float32
+	Burst int
 }
 
 // NewOptions returns the defaults.
@@ -67,6 +71,7 @@ func NewOptions() *Options {
 		HTTPAddress: ":8081", DHCPMode: string(dhcp.ModeProxy), TFTPAddress: ":69", IPXEDir: "/usr/lib/ipxe",
 		AgentArgs:     []string{"console=tty0", "console=ttyS0,115200n8", "panic=10"},
 		HealthAddress: "127.0.0.1:10256", LeaderElect: true, Timing: lifecycle.DefaultTiming,
+		QPS: 500, Burst: 1000,
 	}
 }
 
@@ -91,6 +96,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.Timing.Heartbeat, "agent-heartbeat", o.Timing.Heartbeat, "How often agents report.")
 	fs.DurationVar(&o.Timing.AgentTimeout, "agent-timeout", o.Timing.AgentTimeout, "How long after its last report an agent counts as gone.")
 	fs.DurationVar(&o.Timing.BootTimeout, "boot-timeout", o.Timing.BootTimeout, "How long a server is given to boot after a power action before the next one.")
+	fs.Float32Var(&o.QPS, "kube-api-qps", o.QPS, "Requests per second to the region's API server; agent reports cost two each.")
+	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "Burst of requests to the region's API server.")
 }
 
 // Validate checks the flags and fills in the advertise address.

@@ -95,6 +95,8 @@ func (o *Options) RunWith(ctx context.Context, config *rest.Config) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	config = rest.CopyConfig(config)
+	config.QPS, config.Burst = o.QPS, o.Burst
 	logger := klog.FromContext(ctx)
 	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
 		return fmt.Errorf("creating %s: %w", o.DataDir, err)

@@ -431,3 +431,47 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// TestBMCUnreachable gives a server a Redfish BMC where nothing listens:
+// its power is Unknown, a condition says why, and nothing else breaks.
+func TestBMCUnreachable(t *testing.T) {
+	p := startPlane(t)
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "bmc"},
+		Data: map[string][]byte{"username": []byte("admin"), "password": []byte("secret")}}
+	server := &metalv1alpha1.Server{
+		ObjectMeta: metav1.ObjectMeta{Name: uuid},
+		Spec: metalv1alpha1.ServerSpec{Accepted: true, Cordoned: true, BMC: &metalv1alpha1.BMC{
+			Redfish:        &metalv1alpha1.RedfishBMC{Endpoint: "http://" + closed},
+			CredentialsRef: &corev1.SecretReference{Namespace: "default", Name: "bmc"},
+		}},
+	}
+	for _, obj := range []client.Object{secret, server} {
+		if err := p.client.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.eventually(t, "the server's BMC is marked unreachable", func() (bool, error) {
+		s := p.server(t)
+		for _, c := range s.Status.Conditions {
+			if c.Type == metalv1alpha1.ServerBMCReachable && c.Status == metav1.ConditionFalse && c.Reason == "Unreachable" {
+				return s.Status.Power == metalv1alpha1.PowerUnknown, nil
+			}
+		}
+		return false, nil
+	})
+	// A cordoned server cannot be bound, whatever else it is.
+	binding := &metalv1alpha1.ServerBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: uuid},
+		Spec:       metalv1alpha1.ServerBindingSpec{ClaimantRef: corev1.ObjectReference{Kind: "MetalMachine", Name: "m"}},
+	}
+	if err := p.client.Create(ctx, binding); !apierrors.IsConflict(err) || !strings.Contains(err.Error(), "cordoned") {
+		t.Errorf("binding a cordoned server: %v, want a Conflict saying it is cordoned", err)
+	}
+}

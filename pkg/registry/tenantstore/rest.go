@@ -31,6 +31,8 @@ import (
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
+
+	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
 // Kind describes one served resource.
@@ -75,6 +77,11 @@ func (r *REST) Categories() []string { return r.categories }
 
 // NewREST builds the storage of a kind.
 func NewREST(k Kind, optsGetter generic.RESTOptionsGetter) (*REST, error) {
+	if k.Scope == SystemScoped && !tenancy.SystemScopedResources[k.Resource] {
+		// Its objects would land in the system tenant while the authorizer
+		// let every tenant's identities write them.
+		return nil, fmt.Errorf("%s is system-scoped but not in tenancy.SystemScopedResources", k.Resource)
+	}
 	table := k.Table
 	if table == nil {
 		table = rest.NewDefaultTableConvertor(k.Resource)
