@@ -22,10 +22,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/arcturus-cloud/arcturus/pkg/nsenter"
 )
 
 // ip runs the ip command, naming the command line in its error.
@@ -81,39 +82,15 @@ func (o *Options) deleteNetwork(ctx context.Context) error {
 func hostDialer(host netns.NsHandle) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	var d net.Dialer
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		type result struct {
-			conn net.Conn
-			err  error
+		var conn net.Conn
+		err := nsenter.Do(host, "of the host", func() (err error) {
+			conn, err = d.DialContext(ctx, network, addr)
+			return err
+		})
+		if err != nil && conn != nil {
+			conn.Close()
+			conn = nil
 		}
-		done := make(chan result, 1)
-		go func() {
-			runtime.LockOSThread()
-			lab, err := netns.Get()
-			if err != nil {
-				runtime.UnlockOSThread()
-				done <- result{err: fmt.Errorf("reading the network namespace: %w", err)}
-				return
-			}
-			defer lab.Close()
-			if err := netns.Set(host); err != nil {
-				runtime.UnlockOSThread()
-				done <- result{err: fmt.Errorf("entering the host's network namespace: %w", err)}
-				return
-			}
-			conn, err := d.DialContext(ctx, network, addr)
-			if serr := netns.Set(lab); serr != nil {
-				// Left locked, the thread ends with the goroutine rather
-				// than run others in the wrong namespace.
-				if conn != nil {
-					conn.Close()
-				}
-				done <- result{err: fmt.Errorf("returning to the lab's network namespace: %w", serr)}
-				return
-			}
-			runtime.UnlockOSThread()
-			done <- result{conn, err}
-		}()
-		r := <-done
-		return r.conn, r.err
+		return conn, err
 	}
 }

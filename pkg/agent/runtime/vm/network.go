@@ -20,13 +20,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	goruntime "runtime"
 	"strings"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/arcturus-cloud/arcturus/pkg/nsenter"
 )
 
 // Names of the links the runtime adds to the pod's network namespace.
@@ -121,43 +121,6 @@ func netnsID(path string) (uint64, error) {
 	return st.Ino, nil
 }
 
-// inNetNS runs fn on an OS thread that is in the network namespace at
-// path. Netlink calls made by fn, devices it creates through ioctls and
-// processes it starts all belong to that namespace.
-func inNetNS(path string, fn func() error) error {
-	target, err := netns.GetFromPath(path)
-	if err != nil {
-		return fmt.Errorf("opening network namespace %s: %w", path, err)
-	}
-	defer target.Close()
-
-	errc := make(chan error, 1)
-	go func() {
-		// The thread stays locked if it cannot be switched back: the Go
-		// runtime then ends it with the goroutine rather than reusing a
-		// thread in the wrong namespace.
-		goruntime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			errc <- fmt.Errorf("getting the current network namespace: %w", err)
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(target); err != nil {
-			errc <- fmt.Errorf("entering network namespace %s: %w", path, err)
-			return
-		}
-		ferr := fn()
-		if err := netns.Set(orig); err != nil {
-			errc <- errors.Join(ferr, fmt.Errorf("leaving network namespace %s: %w", path, err))
-			return
-		}
-		goruntime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
-}
-
 // bridgeVM connects a VM to the pod network the way KubeVirt's bridge
 // binding does: in the pod's namespace, eth0 and a tap device for QEMU
 // become ports of a bridge, and the pod's addresses move from eth0 to the
@@ -171,7 +134,7 @@ func bridgeVM(path, mac string, prev *guestNetwork, persist func(*guestNetwork) 
 		return nil, err
 	}
 	var result *guestNetwork
-	err = inNetNS(path, func() error {
+	err = nsenter.Path(path, func() error {
 		eth, err := netlink.LinkByName(podLink)
 		if err != nil {
 			return fmt.Errorf("finding %s in the pod network namespace: %w", podLink, err)
@@ -345,7 +308,7 @@ func unbridgeVM(gn *guestNetwork) error {
 	if _, err := netnsID(gn.NetNS); err != nil {
 		return nil // namespace gone, and the links with it
 	}
-	return inNetNS(gn.NetNS, func() error {
+	return nsenter.Path(gn.NetNS, func() error {
 		var errs []error
 		for _, name := range []string{tapLink, bridgeLink} {
 			l, err := netlink.LinkByName(name)

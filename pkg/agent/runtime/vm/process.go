@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -33,6 +32,8 @@ import (
 	"time"
 
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/vm/qmp"
+	"github.com/arcturus-cloud/arcturus/pkg/internal/logtail"
+	"github.com/arcturus-cloud/arcturus/pkg/nsenter"
 )
 
 const (
@@ -220,7 +221,7 @@ func (r *Runtime) startQEMU(ctx context.Context, l launch) (int, error) {
 	// Pdeathsig: the VM must survive the agent.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if l.net != nil {
-		err = inNetNS(l.net.NetNS, cmd.Start)
+		err = nsenter.Path(l.net.NetNS, cmd.Start)
 	} else {
 		err = cmd.Start()
 	}
@@ -251,7 +252,7 @@ func (r *Runtime) startQEMU(ctx context.Context, l launch) (int, error) {
 		}
 		select {
 		case <-c.done:
-			return pid, &qemuExitedError{desc: c.state.String(), log: logTail(filepath.Join(l.dir, qemuLogFile))}
+			return pid, &qemuExitedError{desc: c.state.String(), log: logtail.Last(filepath.Join(l.dir, qemuLogFile))}
 		case <-ctx.Done():
 			return pid, fmt.Errorf("QEMU did not open its QMP socket: %w", ctx.Err())
 		case <-time.After(50 * time.Millisecond):
@@ -329,23 +330,4 @@ func dialQMP(ctx context.Context, dir string) (*qmp.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, qmpTimeout)
 	defer cancel()
 	return qmp.Dial(ctx, filepath.Join(dir, qmpSocketFile))
-}
-
-// logTail returns the last lines of a log, for messages.
-func logTail(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	const max = 1024
-	if st, err := f.Stat(); err == nil && st.Size() > max {
-		_, _ = f.Seek(-max, io.SeekEnd)
-	}
-	b, _ := io.ReadAll(f)
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 3 {
-		lines = lines[len(lines)-3:]
-	}
-	return strings.TrimSpace(strings.Join(lines, "; "))
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/vm/qmp"
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/internal/logtail"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -356,7 +357,7 @@ func (s *syncer) recordExit() {
 		how = "exited"
 	}
 	msg := "QEMU " + how + " unexpectedly"
-	if tail := logTail(filepath.Join(s.dir, qemuLogFile)); tail != "" {
+	if tail := logtail.Last(filepath.Join(s.dir, qemuLogFile)); tail != "" {
 		msg += ": " + tail
 	}
 	s.event(corev1.EventTypeWarning, ReasonFailed, msg)

@@ -40,6 +40,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/vm/qmp"
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/vm/vmtest"
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/internal/logtail"
 )
 
 // The tests below run real VMs under TCG: the host's kernel with the
@@ -161,7 +162,7 @@ func (e *env) waitLog(pod *v1.Pod, marker string, timeout time.Duration) string 
 			return out
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("%q not on the console after %s:\n%s\nqemu.log: %s", marker, timeout, out, logTail(filepath.Join(e.r.podDir(pod.UID), qemuLogFile)))
+			e.t.Fatalf("%q not on the console after %s:\n%s\nqemu.log: %s", marker, timeout, out, logtail.Last(filepath.Join(e.r.podDir(pod.UID), qemuLogFile)))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"k8s.io/klog/v2"
+
+	"github.com/arcturus-cloud/arcturus/pkg/internal/logtail"
 )
 
 // Files of the IPMI BMC in a machine's directory.
@@ -135,13 +137,13 @@ func (m *Machine) startIPMI(ctx context.Context) (_ *ipmiBMC, err error) {
 		err := b.cmd.Wait()
 		close(b.done)
 		if !b.stopping.Load() {
-			log.Error(err, "ipmi_sim exited: the BMC is gone", "log", logTail(m.path(ipmiLogFile)))
+			log.Error(err, "ipmi_sim exited: the BMC is gone", "log", logtail.Last(m.path(ipmiLogFile)))
 		}
 	}()
 	if err := waitIPMIReady(ctx, b.addr, b.done); err != nil {
 		b.stopping.Store(true)
 		b.killSim()
-		if tail := logTail(m.path(ipmiLogFile)); tail != "" {
+		if tail := logtail.Last(m.path(ipmiLogFile)); tail != "" {
 			err = fmt.Errorf("%w: %s", err, tail)
 		}
 		return nil, err

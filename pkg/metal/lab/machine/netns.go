@@ -17,53 +17,14 @@ limitations under the License.
 package machine
 
 import (
-	"errors"
-	"fmt"
-	"runtime"
-
-	"github.com/vishvananda/netns"
+	"github.com/arcturus-cloud/arcturus/pkg/nsenter"
 )
 
 // inNetNS runs start on a thread in the named network namespace (this
 // process's when name is empty), so that a process it starts lives there.
-//
-// The thread returns to the Go scheduler afterwards rather than ending,
-// as children die with the thread that started them (Pdeathsig).
 func inNetNS(name string, start func() error) error {
 	if name == "" {
 		return start()
 	}
-	target, err := netns.GetFromName(name)
-	if err != nil {
-		return fmt.Errorf("opening network namespace %s: %w", name, err)
-	}
-	defer target.Close()
-
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("getting the current network namespace: %w", err)
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(target); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("entering network namespace %s: %w", name, err)
-			return
-		}
-		serr := start()
-		if err := netns.Set(orig); err != nil {
-			// The thread stays locked, so the runtime ends it with the
-			// goroutine instead of reusing it in the wrong namespace;
-			// what start started dies with it.
-			errc <- errors.Join(serr, fmt.Errorf("leaving network namespace %s: %w", name, err))
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- serr
-	}()
-	return <-errc
+	return nsenter.Path("/run/netns/"+name, start)
 }

@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -29,6 +28,7 @@ import (
 	"time"
 
 	"github.com/arcturus-cloud/arcturus/pkg/agent/runtime/vm/qmp"
+	"github.com/arcturus-cloud/arcturus/pkg/internal/logtail"
 	"github.com/arcturus-cloud/arcturus/pkg/metal/power"
 )
 
@@ -185,7 +185,7 @@ func (m *Machine) powerOn(ctx context.Context) error {
 		m.mu.Unlock()
 		close(p.done)
 		if err != nil {
-			log.Info("Lab machine powered off", "qemu", err.Error(), "qemuLog", logTail(m.path(qemuLogFile)))
+			log.Info("Lab machine powered off", "qemu", err.Error(), "qemuLog", logtail.Last(m.path(qemuLogFile)))
 			return
 		}
 		log.Info("Lab machine powered off")
@@ -194,7 +194,7 @@ func (m *Machine) powerOn(ctx context.Context) error {
 	if err := waitQMP(ctx, sock, p); err != nil {
 		_ = cmd.Process.Kill()
 		<-p.done
-		if tail := logTail(m.path(qemuLogFile)); tail != "" {
+		if tail := logtail.Last(m.path(qemuLogFile)); tail != "" {
 			err = fmt.Errorf("%w: %s", err, tail)
 		}
 		return err
@@ -340,23 +340,4 @@ func qemuEscape(s string) string { return strings.ReplaceAll(s, ",", ",,") }
 // process, which then stops them in order.
 func childProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-}
-
-// logTail returns the last lines of a log, for error messages.
-func logTail(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	const max = 1024
-	if st, err := f.Stat(); err == nil && st.Size() > max {
-		_, _ = f.Seek(-max, io.SeekEnd)
-	}
-	b, _ := io.ReadAll(f)
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 3 {
-		lines = lines[len(lines)-3:]
-	}
-	return strings.Join(lines, "; ")
 }
