@@ -17,10 +17,8 @@ limitations under the License.
 package bench
 
 import (
-	"bytes"
 	"math"
 	"net/netip"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -176,69 +174,6 @@ renewals_total{result="error",node="a"} 1
 	}
 	if got := counter(s, "renewals_total", nil); got != 13 {
 		t.Errorf("all = %v, want 13", got)
-	}
-}
-
-// TestWriteCpio reads the archive back as the kernel does: a 110-byte
-// header of hex fields, the name, padding to 4 bytes, the data, padding.
-func TestWriteCpio(t *testing.T) {
-	var buf bytes.Buffer
-	entries := []cpioEntry{
-		{name: "bin", mode: cpioDir | 0o755},
-		{name: "bin/sh", mode: cpioSymlink | 0o777, data: []byte("busybox")},
-		{name: "dev/console", mode: cpioCharDev | 0o600, major: 5, minor: 1},
-		{name: "init", mode: cpioFile | 0o755, data: []byte(benchInit)},
-	}
-	if err := writeCpio(&buf, entries); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
-	if len(data)%4 != 0 {
-		t.Errorf("archive of %d bytes is not 4-aligned", len(data))
-	}
-	field := func(hdr []byte, i int) uint64 {
-		v, err := strconv.ParseUint(string(hdr[6+8*i:14+8*i]), 16, 32)
-		if err != nil {
-			t.Fatalf("header field %d: %v", i, err)
-		}
-		return v
-	}
-	align := func(n int) int { return (n + 3) &^ 3 }
-	var names []string
-	for off := 0; off < len(data); {
-		hdr := data[off : off+110]
-		if string(hdr[:6]) != "070701" {
-			t.Fatalf("bad magic at %d: %q", off, hdr[:6])
-		}
-		mode, size, namesize := field(hdr, 1), int(field(hdr, 6)), int(field(hdr, 11))
-		name := string(data[off+110 : off+110+namesize-1])
-		dataOff := align(off + 110 + namesize)
-		content := data[dataOff : dataOff+size]
-		off = align(dataOff + size)
-		if name == "TRAILER!!!" {
-			if off != len(data) {
-				t.Errorf("%d bytes after the trailer", len(data)-off)
-			}
-			break
-		}
-		names = append(names, name)
-		switch name {
-		case "init":
-			if mode != cpioFile|0o755 || string(content) != benchInit {
-				t.Errorf("init: mode %o, content %q", mode, content)
-			}
-		case "bin/sh":
-			if mode != cpioSymlink|0o777 || string(content) != "busybox" {
-				t.Errorf("bin/sh: mode %o, target %q", mode, content)
-			}
-		case "dev/console":
-			if field(hdr, 9) != 5 || field(hdr, 10) != 1 {
-				t.Errorf("dev/console is not 5:1")
-			}
-		}
-	}
-	if got := strings.Join(names, ","); got != "bin,bin/sh,dev/console,init" {
-		t.Errorf("entries %s", got)
 	}
 }
 
