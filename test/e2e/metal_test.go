@@ -122,6 +122,9 @@ func TestMetalLab(t *testing.T) {
 		if len(h.Network.Interfaces) != 1 || h.Network.Interfaces[0].MAC != m.MAC {
 			t.Errorf("%s: interfaces %+v, want one with MAC %s", m.Name, h.Network.Interfaces, m.MAC)
 		}
+		if want := map[string]metalv1alpha1.Firmware{"bios": metalv1alpha1.FirmwareBIOS, "uefi": metalv1alpha1.FirmwareUEFI}[m.Firmware]; h.System.Firmware != want {
+			t.Errorf("%s: firmware %q, want %q", m.Name, h.System.Firmware, want)
+		}
 		if srv.Spec.Accepted || srv.Status.IsClean {
 			t.Errorf("%s: accepted or clean before anyone accepted it: %+v", m.Name, srv.Status)
 		}

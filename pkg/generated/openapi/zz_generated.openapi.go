@@ -3602,6 +3602,13 @@ func schema_pkg_apis_metal_v1alpha1_SystemInformation(ref common.ReferenceCallba
 							Format: "",
 						},
 					},
+					"firmware": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Firmware is how the server booted: UEFI or BIOS. IPMI needs it to ask for a network boot the firmware understands.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 				},
 			},
 		},

@@ -102,6 +102,11 @@ func readSystem(root string) (string, metalv1alpha1.SystemInformation, error) {
 		SerialNumber: readAttr(dir, "product_serial"),
 		SKUNumber:    readAttr(dir, "product_sku"),
 		Family:       readAttr(dir, "product_family"),
+		Firmware:     metalv1alpha1.FirmwareBIOS,
+	}
+	// The kernel has this directory only when UEFI booted it.
+	if _, err := os.Stat(filepath.Join(root, "sys/firmware/efi")); err == nil {
+		sys.Firmware = metalv1alpha1.FirmwareUEFI
 	}
 	uuid := strings.ToLower(readAttr(dir, "product_uuid"))
 	if uuid == "" {

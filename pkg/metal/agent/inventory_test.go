@@ -57,7 +57,8 @@ func TestInventory(t *testing.T) {
       "version": "1.0",
       "serialNumber": "SRV-0001",
       "skuNumber": "SKU-42",
-      "family": "Lab"
+      "family": "Lab",
+      "firmware": "BIOS"
     },
     "compute": {
       "processorCount": 2,

@@ -59,6 +59,7 @@ func (p *powerDrivers) forServer(ctx context.Context, s *metalv1alpha1.Server) (
 	case bmc.IPMI != nil:
 		return ipmi.New(ipmi.Config{
 			Address: bmc.IPMI.Address, Port: int(bmc.IPMI.Port), Username: user, Password: password, Timeout: bmcTimeout,
+			EFIBoot: s.Spec.Hardware != nil && s.Spec.Hardware.System.Firmware == metalv1alpha1.FirmwareUEFI,
 		})
 	}
 	return nil, errors.New("the BMC names neither Redfish nor IPMI")

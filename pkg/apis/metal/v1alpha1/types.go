@@ -192,7 +192,19 @@ type SystemInformation struct {
 	SKUNumber string `json:"skuNumber,omitempty"`
 	// +optional
 	Family string `json:"family,omitempty"`
+	// Firmware is how the server booted: UEFI or BIOS. IPMI needs it to
+	// ask for a network boot the firmware understands.
+	// +optional
+	Firmware Firmware `json:"firmware,omitempty"`
 }
+
+// Firmware is a server's boot firmware interface.
+type Firmware string
+
+const (
+	FirmwareUEFI Firmware = "UEFI"
+	FirmwareBIOS Firmware = "BIOS"
+)
 
 // ComputeInformation is the server's processors.
 type ComputeInformation struct {

@@ -150,6 +150,9 @@ func ValidateHardware(h *metalv1alpha1.Hardware, p *field.Path) field.ErrorList 
 	}
 	sys := h.System
 	text(p.Child("system"), sys.Manufacturer, sys.ProductName, sys.Version, sys.SerialNumber, sys.SKUNumber, sys.Family)
+	if f := sys.Firmware; f != "" && f != metalv1alpha1.FirmwareUEFI && f != metalv1alpha1.FirmwareBIOS {
+		allErrs = append(allErrs, field.NotSupported(p.Child("system", "firmware"), f, []metalv1alpha1.Firmware{metalv1alpha1.FirmwareUEFI, metalv1alpha1.FirmwareBIOS}))
+	}
 
 	c := p.Child("compute")
 	nonNegative(c, h.Compute.ProcessorCount, h.Compute.TotalCoreCount, h.Compute.TotalThreadCount)
