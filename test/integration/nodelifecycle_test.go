@@ -30,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/arcturus-cloud/arcturus/pkg/agent"
@@ -209,9 +210,17 @@ func TestNodeLifecycle(t *testing.T) {
 				t.Errorf("tolerations %+v lack the defaults for %v", created.Spec.Tolerations, want)
 			}
 			// Defaults are for creation only: an update keeps what is there.
-			created.Labels = map[string]string{"updated": "yes"}
-			if err := pods[tenant].Request(http.MethodPut, tenancy.Name(tenant)).Namespace(metav1.NamespaceDefault).
-				Resource("pods").Name("default").Body(created).Do(ctx).Error(); err != nil {
+			// The scheduler and the agent write the pod too, hence the retry.
+			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				current, err := pods.get(ctx, tenant, "default")
+				if err != nil {
+					return err
+				}
+				current.Labels = map[string]string{"updated": "yes"}
+				return pods[tenant].Request(http.MethodPut, tenancy.Name(tenant)).Namespace(metav1.NamespaceDefault).
+					Resource("pods").Name("default").Body(current).Do(ctx).Error()
+			})
+			if err != nil {
 				t.Errorf("updating a pod with default tolerations: %v", err)
 			}
 		})
