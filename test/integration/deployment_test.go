@@ -811,12 +811,16 @@ spec:
 			if active != 2 {
 				return fmt.Errorf("%d pods", active)
 			}
+			// The status follows the pods a moment later.
+			rs, err := a.apps.GetReplicaSet(ctx, a.tenant(), metav1.NamespaceDefault, "front")
+			if err != nil {
+				return err
+			}
+			if rs.Status.Replicas != 2 || rs.Status.ObservedGeneration != rs.Generation {
+				return fmt.Errorf("replica set status %+v", rs.Status)
+			}
 			return nil
 		})
-		rs, err := a.apps.GetReplicaSet(ctx, a.tenant(), metav1.NamespaceDefault, "front")
-		if err != nil || rs.Status.Replicas != 2 || rs.Status.ObservedGeneration != rs.Generation {
-			t.Errorf("replica set front: %+v, %v", rs.Status, err)
-		}
 	})
 
 	t.Run("deletion cascades", func(t *testing.T) {
