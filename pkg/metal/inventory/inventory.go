@@ -132,20 +132,30 @@ func Binding(ctx context.Context, c client.Reader, name string) (*metalv1alpha1.
 // returns the server as stored afterwards. live must not be a cache: a
 // server created a moment ago may not be in one yet.
 func UpdateStatus(ctx context.Context, live client.Reader, c client.Client, name string, mutate func(*metalv1alpha1.Server) bool) (*metalv1alpha1.Server, error) {
-	var s metalv1alpha1.Server
+	return UpdateStatusFrom(ctx, live, c, &metalv1alpha1.Server{ObjectMeta: metav1.ObjectMeta{Name: name}}, false, mutate)
+}
+
+// UpdateStatusFrom is UpdateStatus starting from a copy of s, when fresh
+// says it is recent enough to try: as a cache or a create returned it. A
+// stale copy costs a conflict and a live read; a fresh one saves the read.
+func UpdateStatusFrom(ctx context.Context, live client.Reader, c client.Client, from *metalv1alpha1.Server, fresh bool, mutate func(*metalv1alpha1.Server) bool) (*metalv1alpha1.Server, error) {
+	s := from.DeepCopy()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if err := live.Get(ctx, client.ObjectKey{Name: name}, &s); err != nil {
-			return err
+		if !fresh {
+			if err := live.Get(ctx, client.ObjectKey{Name: from.Name}, s); err != nil {
+				return err
+			}
 		}
-		if !mutate(&s) {
+		fresh = false
+		if !mutate(s) {
 			return nil
 		}
-		return c.Status().Update(ctx, &s)
+		return c.Status().Update(ctx, s)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("updating the status of server %s: %w", name, err)
+		return nil, fmt.Errorf("updating the status of server %s: %w", from.Name, err)
 	}
-	return &s, nil
+	return s, nil
 }
 
 // AddAddress records ip as an address of s; it reports whether it was new.
@@ -172,8 +182,10 @@ func RemoteIP(r *http.Request) string {
 // Handler serves the agent protocol.
 type Handler struct {
 	Client client.Client
-	// Live reads servers and bindings, not from a cache: whether a wipe
-	// counts depends on a binding made a moment ago.
+	// Reader reads servers from a cache, to start from; Live reads
+	// bindings and servers whose write conflicted, not from a cache:
+	// whether a wipe counts depends on a binding made a moment ago.
+	Reader     client.Reader
 	Live       client.Reader
 	AutoAccept bool
 	Timing     lifecycle.Timing
@@ -265,7 +277,9 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	uuid := reg.UUID
-	existing, err := FindServer(ctx, h.Live, uuid, "")
+	// From the cache: interfaces hardly change, and a registration is the
+	// busiest request of a fleet's power-on.
+	existing, err := FindServer(ctx, h.Reader, uuid, "")
 	if err != nil {
 		registrations.WithLabelValues("error").Inc()
 		http.Error(w, "registration failed: "+err.Error(), http.StatusServiceUnavailable)
@@ -281,7 +295,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the request does not come from an interface of this server", http.StatusForbidden)
 		return
 	}
-	created, err := h.saveHardware(ctx, uuid, &reg.Hardware)
+	stored, created, err := h.saveHardware(ctx, uuid, &reg.Hardware)
 	if err != nil {
 		registrations.WithLabelValues("error").Inc()
 		logger.Error(err, "Registering a server failed", "uuid", uuid)
@@ -290,7 +304,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	}
 	now := metav1.NewTime(h.now())
 	remote := RemoteIP(r)
-	s, err := UpdateStatus(ctx, h.Live, h.Client, uuid, func(s *metalv1alpha1.Server) bool {
+	s, err := UpdateStatusFrom(ctx, h.Live, h.Client, stored, true, func(s *metalv1alpha1.Server) bool {
 		s.Status.Agent = &metalv1alpha1.AgentStatus{
 			Phase: metalv1alpha1.AgentRegistered, LastRegistrationTime: &now, LastHeartbeatTime: &now,
 		}
@@ -322,19 +336,20 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 
 // saveHardware creates server uuid with hw, or rewrites the hardware of the
 // server that exists: an operator may have created it ahead, with its BMC.
-func (h *Handler) saveHardware(ctx context.Context, uuid string, hw *metalv1alpha1.Hardware) (created bool, err error) {
+// It returns the server as stored.
+func (h *Handler) saveHardware(ctx context.Context, uuid string, hw *metalv1alpha1.Hardware) (*metalv1alpha1.Server, bool, error) {
 	s := &metalv1alpha1.Server{
 		ObjectMeta: metav1.ObjectMeta{Name: uuid},
 		Spec:       metalv1alpha1.ServerSpec{Hardware: hw, Accepted: h.AutoAccept},
 	}
-	err = h.Client.Create(ctx, s)
+	err := h.Client.Create(ctx, s)
 	if err == nil {
-		return true, nil
+		return s, true, nil
 	}
 	if !apierrors.IsAlreadyExists(err) {
-		return false, fmt.Errorf("creating server %s: %w", uuid, err)
+		return nil, false, fmt.Errorf("creating server %s: %w", uuid, err)
 	}
-	return false, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if err := h.Live.Get(ctx, client.ObjectKey{Name: uuid}, s); err != nil {
 			return err
 		}
@@ -344,6 +359,7 @@ func (h *Handler) saveHardware(ctx context.Context, uuid string, hw *metalv1alph
 		s.Spec.Hardware = hw
 		return h.Client.Update(ctx, s)
 	})
+	return s, false, err
 }
 
 func equalHardware(a, b *metalv1alpha1.Hardware) bool {
@@ -374,7 +390,11 @@ func (h *Handler) heartbeat(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.now()
 	impostor := false
-	s, err := UpdateStatus(ctx, h.Live, h.Client, uuid, func(s *metalv1alpha1.Server) bool {
+	from, fresh := &metalv1alpha1.Server{ObjectMeta: metav1.ObjectMeta{Name: uuid}}, false
+	if cached, err := FindServer(ctx, h.Reader, uuid, ""); err == nil && cached != nil {
+		from, fresh = cached, true
+	}
+	s, err := UpdateStatusFrom(ctx, h.Live, h.Client, from, fresh, func(s *metalv1alpha1.Server) bool {
 		if impostor = Impostor(RemoteIP(r), MACs(s)); impostor {
 			return false
 		}

@@ -148,7 +148,7 @@ func (o *Options) RunWith(ctx context.Context, config *rest.Config) error {
 	mux := http.NewServeMux()
 	(&ipxe.Handler{Client: mgr.GetClient(), Reader: mgr.GetClient(), Live: mgr.GetAPIReader(), Assets: store, BaseURL: baseURL}).Register(mux)
 	(&metadata.Handler{Reader: mgr.GetAPIReader()}).Register(mux)
-	(&inventory.Handler{Client: mgr.GetClient(), Live: mgr.GetAPIReader(), AutoAccept: o.AutoAccept, Timing: o.Timing}).Register(mux)
+	(&inventory.Handler{Client: mgr.GetClient(), Reader: mgr.GetClient(), Live: mgr.GetAPIReader(), AutoAccept: o.AutoAccept, Timing: o.Timing}).Register(mux)
 
 	everyReplica := func(f func(context.Context) error) error {
 		return mgr.Add(manager.RunnableFunc(f))
