@@ -53,17 +53,7 @@ const MACIndex = "metal.arcturus.io/mac"
 // IndexServers registers the indexes FindServer uses.
 func IndexServers(ctx context.Context, indexer client.FieldIndexer) error {
 	err := indexer.IndexField(ctx, &metalv1alpha1.Server{}, MACIndex, func(obj client.Object) []string {
-		s := obj.(*metalv1alpha1.Server)
-		if s.Spec.Hardware == nil {
-			return nil
-		}
-		var macs []string
-		for _, nic := range s.Spec.Hardware.Network.Interfaces {
-			if nic.MAC != "" {
-				macs = append(macs, NormalizeMAC(nic.MAC))
-			}
-		}
-		return macs
+		return MACs(obj.(*metalv1alpha1.Server).Spec.Hardware)
 	})
 	if err != nil {
 		return fmt.Errorf("indexing servers by MAC: %w", err)
@@ -127,6 +117,22 @@ func Binding(ctx context.Context, c client.Reader, name string) (*metalv1alpha1.
 	return &b, nil
 }
 
+// Class returns the class a binding took its server from, nil when it
+// names none or the class is gone.
+func Class(ctx context.Context, c client.Reader, b *metalv1alpha1.ServerBinding) (*metalv1alpha1.ServerClass, error) {
+	if b == nil || b.Spec.ServerClassName == "" {
+		return nil, nil
+	}
+	var class metalv1alpha1.ServerClass
+	if err := c.Get(ctx, client.ObjectKey{Name: b.Spec.ServerClassName}, &class); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading server class %s: %w", b.Spec.ServerClassName, err)
+	}
+	return &class, nil
+}
+
 // UpdateStatus applies mutate to server name as live reads it, and writes
 // its status with c when mutate reports a change, retrying on conflicts. It
 // returns the server as stored afterwards. live must not be a cache: a
@@ -158,9 +164,14 @@ func UpdateStatusFrom(ctx context.Context, live client.Reader, c client.Client, 
 	return s, nil
 }
 
+// HasAddress is whether server s was seen at ip.
+func HasAddress(s *metalv1alpha1.Server, ip string) bool {
+	return slices.ContainsFunc(s.Status.Addresses, func(a corev1.NodeAddress) bool { return a.Address == ip })
+}
+
 // AddAddress records ip as an address of s; it reports whether it was new.
 func AddAddress(s *metalv1alpha1.Server, ip string) bool {
-	if ip == "" || slices.ContainsFunc(s.Status.Addresses, func(a corev1.NodeAddress) bool { return a.Address == ip }) {
+	if ip == "" || HasAddress(s, ip) {
 		return false
 	}
 	if len(s.Status.Addresses) >= validation.MaxAddresses {
@@ -285,9 +296,9 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "registration failed: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	macs := MACs(&metalv1alpha1.Server{Spec: metalv1alpha1.ServerSpec{Hardware: &reg.Hardware}})
+	macs := MACs(&reg.Hardware)
 	if existing != nil && existing.Spec.Hardware != nil {
-		macs = MACs(existing)
+		macs = MACs(existing.Spec.Hardware)
 	}
 	if Impostor(RemoteIP(r), macs) {
 		registrations.WithLabelValues("impostor").Inc()
@@ -331,7 +342,12 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	registrations.WithLabelValues(outcome).Inc()
 	logger.Info("Server registered", "server", uuid, "new", created, "accepted", s.Spec.Accepted,
 		"threads", reg.Hardware.Compute.TotalThreadCount, "memory", reg.Hardware.Memory.Total.String(), "disks", len(reg.Hardware.Storage.Disks))
-	h.instruct(w, r, s)
+	binding, err := Binding(ctx, h.Live, uuid)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	instruct(w, lifecycle.Instruct(s, binding, h.Timing))
 }
 
 // saveHardware creates server uuid with hw, or rewrites the hardware of the
@@ -395,7 +411,7 @@ func (h *Handler) heartbeat(w http.ResponseWriter, r *http.Request) {
 		from, fresh = cached, true
 	}
 	s, err := UpdateStatusFrom(ctx, h.Live, h.Client, from, fresh, func(s *metalv1alpha1.Server) bool {
-		if impostor = Impostor(RemoteIP(r), MACs(s)); impostor {
+		if impostor = Impostor(RemoteIP(r), MACs(s.Spec.Hardware)); impostor {
 			return false
 		}
 		return h.recordHeartbeat(s, &hb, binding != nil, now)
@@ -417,7 +433,7 @@ func (h *Handler) heartbeat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	heartbeats.WithLabelValues("ok").Inc()
-	h.instruct(w, r, s)
+	instruct(w, lifecycle.Instruct(s, binding, h.Timing))
 }
 
 // recordHeartbeat writes hb into s's status, reporting whether anything
@@ -445,12 +461,7 @@ func (h *Handler) recordHeartbeat(s *metalv1alpha1.Server, hb *agentapi.Heartbea
 	return lifecycle.Derive(s, bound) || changed
 }
 
-func (h *Handler) instruct(w http.ResponseWriter, r *http.Request, s *metalv1alpha1.Server) {
-	binding, err := Binding(r.Context(), h.Live, s.Name)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
-		return
-	}
+func instruct(w http.ResponseWriter, in agentapi.Instruction) {
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(lifecycle.Instruct(s, binding, h.Timing))
+	_ = json.NewEncoder(w).Encode(in)
 }

@@ -46,13 +46,14 @@ func NeighborMAC(ip string) (string, bool) {
 	return "", false
 }
 
-// MACs are the MAC addresses of server s's interfaces.
-func MACs(s *metalv1alpha1.Server) []string {
-	if s.Spec.Hardware == nil {
+// MACs are the MAC addresses of the interfaces of hw (which may be nil),
+// as NormalizeMAC writes them. FindServer never looks up an empty one.
+func MACs(hw *metalv1alpha1.Hardware) []string {
+	if hw == nil {
 		return nil
 	}
 	var macs []string
-	for _, nic := range s.Spec.Hardware.Network.Interfaces {
+	for _, nic := range hw.Network.Interfaces {
 		macs = append(macs, NormalizeMAC(nic.MAC))
 	}
 	return macs

@@ -137,16 +137,10 @@ func (h *Handler) script(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	kind := lifecycle.Boot(s, b)
-	var class *metalv1alpha1.ServerClass
-	if s != nil && b != nil && b.Spec.ServerClassName != "" {
-		class = &metalv1alpha1.ServerClass{}
-		if err := h.Reader.Get(ctx, client.ObjectKey{Name: b.Spec.ServerClassName}, class); err != nil {
-			if !apierrors.IsNotFound(err) {
-				h.fail(w, r, "the inventory is unavailable", err)
-				return
-			}
-			class = nil
-		}
+	class, err := inventory.Class(ctx, h.Reader, b)
+	if err != nil {
+		h.fail(w, r, "the inventory is unavailable", err)
+		return
 	}
 	logger = logger.WithValues("boot", kind)
 	switch kind {
@@ -156,7 +150,7 @@ func (h *Handler) script(w http.ResponseWriter, r *http.Request) {
 	case lifecycle.BootAgent:
 		h.bootEnvironment(w, r, s, metalv1alpha1.EnvironmentAgent, "the inventory agent")
 	case lifecycle.BootEnvironment:
-		if inventory.Impostor(inventory.RemoteIP(r), inventory.MACs(s)) {
+		if inventory.Impostor(inventory.RemoteIP(r), inventory.MACs(s.Spec.Hardware)) {
 			// Its config would go to the address that fetches this.
 			logger.Info("Refused a bound server's boot script to another machine")
 			scripts.WithLabelValues("impostor").Inc()

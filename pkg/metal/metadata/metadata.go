@@ -25,7 +25,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	corev1 "k8s.io/api/core/v1"
@@ -78,8 +77,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		notFound("unknown server")
 		return
 	}
-	if !slices.ContainsFunc(s.Status.Addresses, func(a corev1.NodeAddress) bool { return a.Address == remote }) ||
-		inventory.Impostor(remote, inventory.MACs(s)) {
+	if !inventory.HasAddress(s, remote) || inventory.Impostor(remote, inventory.MACs(s.Spec.Hardware)) {
 		notFound("the request does not come from an address of the server")
 		return
 	}
@@ -107,15 +105,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		notFound(fmt.Sprintf("config secret %s/%s has no key %q", ref.Namespace, ref.Name, ConfigKey))
 		return
 	}
+	class, err := inventory.Class(ctx, h.Reader, b)
+	if err != nil {
+		h.unavailable(w, err)
+		return
+	}
 	var patches []metalv1alpha1.ConfigPatch
-	if b.Spec.ServerClassName != "" {
-		var class metalv1alpha1.ServerClass
-		if err := h.Reader.Get(ctx, client.ObjectKey{Name: b.Spec.ServerClassName}, &class); err == nil {
-			patches = append(patches, class.Spec.ConfigPatches...)
-		} else if !apierrors.IsNotFound(err) {
-			h.unavailable(w, err)
-			return
-		}
+	if class != nil {
+		patches = append(patches, class.Spec.ConfigPatches...)
 	}
 	patches = append(patches, s.Spec.ConfigPatches...)
 	out, err := Patch(config, patches)
