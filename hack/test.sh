@@ -20,13 +20,29 @@ if [ -n "$unformatted" ]; then
   echo "gofmt needed:"; echo "$unformatted"; exit 1
 fi
 
+# gotest runs go test, keeping its output, and on failure ends with a recap
+# of the failed tests and their messages: the servers the tests start log a
+# lot, and a failure's own lines would otherwise scroll far up.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+gotest() {
+  local status=0
+  go test -count=1 "$@" 2>&1 | tee "$log" || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo
+    echo "== failures =="
+    grep -E -- '^\s*--- FAIL|^\s+[A-Za-z0-9_.]+\.go:[0-9]+: |^(FAIL|panic:)' "$log" | tail -n 200 || true
+  fi
+  return "$status"
+}
+
 unit_pkgs=$(go list ./... | grep -v '/test/')
 case "$what" in
-  unit) go test -count=1 -timeout 10m $unit_pkgs ;;
-  integration) go test -count=1 -p 1 -timeout 25m ./test/... ;;
+  unit) gotest -timeout 10m $unit_pkgs ;;
+  integration) gotest -p 1 -timeout 25m ./test/... ;;
   all)
-    go test -count=1 -timeout 10m $unit_pkgs
-    go test -count=1 -p 1 -timeout 25m ./test/...
+    gotest -timeout 10m $unit_pkgs
+    gotest -p 1 -timeout 25m ./test/...
     ;;
   *) echo "usage: $0 [unit|integration]" >&2; exit 2 ;;
 esac

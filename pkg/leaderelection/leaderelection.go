@@ -37,8 +37,11 @@ import (
 )
 
 // Options configure the election. The defaults are shorter than
-// Kubernetes' (15 s lease) so that a standby takes over within about ten
-// seconds of a leader dying without handing its lease back.
+// Kubernetes' (15 s lease) so that a standby takes over within 15 seconds
+// of a leader dying without handing its lease back. client-go polls every
+// RetryPeriod with up to 120 % jitter, so a standby may notice the last
+// renewal up to 2.2 RetryPeriods late and notice the expiry as late again:
+// the worst case is LeaseDuration + 4.4 × RetryPeriod, 12.4 s here.
 type Options struct {
 	Enabled       bool
 	LeaseDuration time.Duration
@@ -51,7 +54,7 @@ type Options struct {
 // NewOptions returns the defaults for a component whose Lease is name.
 func NewOptions(name string) *Options {
 	return &Options{
-		Enabled: true, LeaseDuration: 10 * time.Second, RenewDeadline: 7 * time.Second, RetryPeriod: 2 * time.Second,
+		Enabled: true, LeaseDuration: 8 * time.Second, RenewDeadline: 6 * time.Second, RetryPeriod: time.Second,
 		Namespace: metav1.NamespaceSystem, Name: name,
 	}
 }

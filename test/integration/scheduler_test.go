@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,6 +86,7 @@ func newSchedulingRig(t *testing.T) *schedulingRig {
 	if _, err := admin.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	heartbeat(t, admin, "novm")
 	framework.Eventually(t, agentTimeout, "four Ready simulated nodes", func(ctx context.Context) error {
 		nodes, err := admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: v1.LabelSimulated + "=true"})
 		if err != nil {
@@ -114,6 +116,46 @@ func newSchedulingRig(t *testing.T) *schedulingRig {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// heartbeat renews the node's Lease as a kubelet would until the test
+// ends, so that the node lifecycle controller does not find an agentless
+// node silent and taint it unreachable on a slow machine.
+func heartbeat(t *testing.T, admin kubernetes.Interface, node string) {
+	t.Helper()
+	leases := admin.CoordinationV1().Leases(corev1.NamespaceNodeLease)
+	lease := &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: node},
+		Spec:       coordinationv1.LeaseSpec{HolderIdentity: ptr.To(node), LeaseDurationSeconds: ptr.To[int32](40), RenewTime: &metav1.MicroTime{Time: time.Now()}},
+	}
+	lease, err := leases.Create(context.Background(), lease, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating the lease of %s: %v", node, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(5 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
+			renewed, err := leases.Update(ctx, lease, metav1.UpdateOptions{})
+			if err != nil {
+				if ctx.Err() == nil {
+					t.Logf("renewing the lease of %s: %v", node, err)
+				}
+				continue
+			}
+			lease = renewed
+		}
+	}()
 }
 
 func (r *schedulingRig) create(t *testing.T, tenant string, pod *v1.Pod) *v1.Pod {
@@ -500,8 +542,7 @@ func TestSchedulerReplicas(t *testing.T) {
 func TestSchedulerFailover(t *testing.T) {
 	r := newSchedulingRig(t)
 	kubeconfig := r.s.AdminKubeconfigPath()
-	args := []string{"scheduler", "--kubeconfig", kubeconfig, "--health-address", "",
-		"--leader-elect-lease-duration", "10s", "--leader-elect-renew-deadline", "7s", "--leader-elect-retry-period", "2s"}
+	args := []string{"scheduler", "--kubeconfig", kubeconfig, "--health-address", ""}
 	leader := framework.Command(context.Background(), t, args...)
 	if err := leader.Start(); err != nil {
 		t.Fatal(err)
