@@ -91,7 +91,12 @@ func New(ctx context.Context, o *Options) (*Server, error) {
 	// keep copies of its B-tree nodes until etcd is compacted, which doubled
 	// the live heap of a region of many small tenants; without them,
 	// paginated lists at an old resourceVersion are served by etcd instead.
-	if err := utilfeature.DefaultMutableFeatureGate.SetFromMap(map[string]bool{string(features.ListFromCacheSnapshot): false}); err != nil {
+	// The size estimator keeps every object's key and size for the list
+	// cost estimates of priority and fairness, which this server does not
+	// run (it limits requests in flight): about 100 bytes an object, and
+	// work on every write.
+	gates := map[string]bool{string(features.ListFromCacheSnapshot): false, string(features.SizeBasedListCostEstimate): false}
+	if err := utilfeature.DefaultMutableFeatureGate.SetFromMap(gates); err != nil {
 		return nil, fmt.Errorf("setting feature gates: %w", err)
 	}
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {

@@ -73,6 +73,9 @@ type Config struct {
 	// Tenants are created by TenantWorkers workers, each with one namespace
 	// and TenantConfigMaps ConfigMaps, to measure the memory of a tenant.
 	Tenants, TenantWorkers, TenantConfigMaps int
+	// HeapProfile, when set, is where the server's heap profile is
+	// written after the tenants are created.
+	HeapProfile string
 	// BaselineWindow and SettleWindow are how long the server's memory is
 	// sampled before and after the tenants are created; sampling goes on
 	// for at most GCWait until the server has collected garbage.
@@ -129,6 +132,7 @@ func (c *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.Tenants, "tenants", c.Tenants, "Tenants created to measure the memory of a tenant.")
 	fs.IntVar(&c.TenantWorkers, "tenant-workers", c.TenantWorkers, "Concurrent workers creating tenants.")
 	fs.IntVar(&c.TenantConfigMaps, "tenant-configmaps", c.TenantConfigMaps, "ConfigMaps in each tenant's namespace.")
+	fs.StringVar(&c.HeapProfile, "heap-profile", c.HeapProfile, "Write the server's heap profile, taken once the tenants are created and memory has settled, to this file.")
 	fs.DurationVar(&c.BaselineWindow, "baseline-window", c.BaselineWindow, "Time over which the server's memory is sampled before creating tenants.")
 	fs.DurationVar(&c.SettleWindow, "settle-window", c.SettleWindow, "Time over which the server's memory is sampled after creating tenants.")
 	fs.DurationVar(&c.GCWait, "gc-wait", c.GCWait, "How much longer memory sampling may go on until the server has collected garbage (an idle Go program collects every 2 minutes).")

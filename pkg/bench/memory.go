@@ -114,6 +114,10 @@ func value(samples []sample, name string) (float64, bool) {
 // memory is what the server's memory looks like at one moment.
 type memory struct {
 	RSS, HeapInuse, HeapAlloc float64
+	// RSSAnon and RSSFile split the resident set of a child server into
+	// anonymous memory (the Go heap, stacks) and mapped files (etcd's
+	// bbolt database); both are 0 for a server given by kubeconfig.
+	RSSAnon, RSSFile float64
 	// HeapLive is the heap the last garbage collection found live, and
 	// LastGC when that was, in the server's clock.
 	HeapLive, LastGC float64
@@ -160,8 +164,10 @@ func (p *probe) memory(ctx context.Context) (memory, error) {
 		*f.into = v
 	}
 	if p.pid != 0 {
-		if m.RSS, err = rss(p.pid); err != nil {
-			return memory{}, err
+		for field, into := range map[string]*float64{"VmRSS": &m.RSS, "RssAnon": &m.RSSAnon, "RssFile": &m.RSSFile} {
+			if *into, err = statusKB(p.pid, field); err != nil {
+				return memory{}, err
+			}
 		}
 	}
 	return m, nil
@@ -220,6 +226,7 @@ func (p *probe) settledMemory(ctx context.Context, window, gcWait time.Duration)
 			return memory{}, err
 		}
 		low.RSS, low.HeapInuse, low.HeapAlloc = min(low.RSS, m.RSS), min(low.HeapInuse, m.HeapInuse), min(low.HeapAlloc, m.HeapAlloc)
+		low.RSSAnon, low.RSSFile = min(low.RSSAnon, m.RSSAnon), min(low.RSSFile, m.RSSFile)
 		low.HeapLive, low.LastGC = m.HeapLive, m.LastGC
 		elapsed := time.Since(start)
 		if elapsed >= window && (m.LastGC > first.LastGC || elapsed >= window+gcWait) {
@@ -230,21 +237,39 @@ func (p *probe) settledMemory(ctx context.Context, window, gcWait time.Duration)
 
 // rss is the resident set of process pid.
 func rss(pid int) (float64, error) {
+	return statusKB(pid, "VmRSS")
+}
+
+// statusKB reads a field of /proc/<pid>/status given in kB, in bytes.
+func statusKB(pid int, field string) (float64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, fmt.Errorf("reading the server's memory: %w", err)
 	}
 	scanner := bufio.NewScanner(bytes.NewReader(data))
 	for scanner.Scan() {
-		if v, ok := strings.CutPrefix(scanner.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(scanner.Text(), field+":"); ok {
 			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			if err != nil {
-				return 0, fmt.Errorf("parsing VmRSS %q: %w", v, err)
+				return 0, fmt.Errorf("parsing %s %q: %w", field, v, err)
 			}
 			return kb * 1024, nil
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status has no VmRSS", pid)
+	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
+}
+
+// heapProfile writes the server's heap profile, after a collection, to
+// path for `go tool pprof`.
+func (p *probe) heapProfile(ctx context.Context, path string) error {
+	body, err := p.client.Get().AbsPath("/debug/pprof/heap").Param("gc", "1").DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the server's heap profile: %w", err)
+	}
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		return fmt.Errorf("writing the heap profile: %w", err)
+	}
+	return nil
 }
 
 // countObjects counts the stored objects of every listable resource across

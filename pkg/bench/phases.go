@@ -296,6 +296,12 @@ func (r *runner) density(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.HeapProfile != "" {
+		if err := r.probe.heapProfile(ctx, c.HeapProfile); err != nil {
+			return err
+		}
+		r.log.printf("density: wrote the server's heap profile to %s", c.HeapProfile)
+	}
 
 	tenants := float64(res.Count)
 	perTenant := func(before, after float64) string {
@@ -321,6 +327,10 @@ func (r *runner) density(ctx context.Context) error {
 	t.add("Bootstrapped by the tenant controller", fmt.Sprintf("%d of %d, %s after the last tenant was created", bootstrapped, res.Count, seconds(bootstrapWait)))
 	t.add("Objects stored (all tenants)", fmt.Sprintf("%d → %d (%.1f per tenant)", objectsBefore, objectsAfter, float64(objectsAfter-objectsBefore)/max(tenants, 1)))
 	t.add("RSS", perTenant(before.RSS, after.RSS))
+	if r.probe.pid != 0 {
+		t.add("RSS: anonymous", perTenant(before.RSSAnon, after.RSSAnon))
+		t.add("RSS: mapped files (etcd's database)", perTenant(before.RSSFile, after.RSSFile))
+	}
 	t.add("Heap in use", perTenant(before.HeapInuse, after.HeapInuse))
 	t.add("Heap allocated", perTenant(before.HeapAlloc, after.HeapAlloc))
 	t.add("Live heap at the last GC", perTenant(before.HeapLive, after.HeapLive))

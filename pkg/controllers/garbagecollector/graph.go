@@ -208,14 +208,15 @@ func (g *graph) remove(key objectKey) {
 	}
 }
 
-// removeResource forgets the objects keys of resource, when its monitor
-// stops because the resource is no longer served. An object seen since
-// under another version of its resource stays.
-func (g *graph) removeResource(keys []objectKey, resource schema.GroupVersionResource) {
+// removeResourceExcept forgets the objects of resource that are not in
+// keep: those gone while its monitor's watch was down, or all of them (keep
+// nil) when the resource is no longer served. An object seen since under
+// another version of its resource stays.
+func (g *graph) removeResourceExcept(resource schema.GroupVersionResource, keep map[objectKey]struct{}) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, key := range keys {
-		if n := g.nodes[key]; n != nil && n.observed && n.resource == resource {
+	for key, n := range g.nodes {
+		if _, kept := keep[key]; !kept && n.observed && n.resource == resource {
 			g.removeLocked(n)
 		}
 	}

@@ -19,7 +19,6 @@ package garbagecollector
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,8 +34,9 @@ import (
 )
 
 // monitor lists and watches one resource across every tenant, metadata
-// only, and feeds the graph. It is the reflector's store, but keeps only the
-// keys of the objects it reported: the graph holds what is needed of them.
+// only, and feeds the graph. It is the reflector's store but keeps nothing:
+// the graph holds what is needed of the objects, and knows which resource
+// reported each.
 type monitor struct {
 	resource schema.GroupVersionResource
 	graph    *graph
@@ -44,9 +44,6 @@ type monitor struct {
 	synced   atomic.Bool
 	cancel   context.CancelFunc
 	done     chan struct{}
-
-	mu   sync.Mutex
-	keys map[objectKey]struct{}
 }
 
 var _ cache.ReflectorStore = &monitor{}
@@ -57,7 +54,6 @@ func startMonitor(ctx context.Context, client metadata.Interface, resource schem
 	ctx, cancel := context.WithCancel(ctx)
 	m := &monitor{
 		resource: resource, graph: g, started: time.Now(), cancel: cancel, done: make(chan struct{}),
-		keys: map[objectKey]struct{}{},
 	}
 	ri := client.Resource(resource)
 	lw := &cache.ListWatch{
@@ -89,17 +85,9 @@ func startMonitor(ctx context.Context, client metadata.Interface, resource schem
 func (m *monitor) stop(forget bool) {
 	m.cancel()
 	<-m.done
-	if !forget {
-		return
+	if forget {
+		m.graph.removeResourceExcept(m.resource, nil)
 	}
-	m.mu.Lock()
-	keys := make([]objectKey, 0, len(m.keys))
-	for k := range m.keys {
-		keys = append(keys, k)
-	}
-	m.keys = map[objectKey]struct{}{}
-	m.mu.Unlock()
-	m.graph.removeResource(keys, m.resource)
 }
 
 // settled tells whether the monitor has listed its resource once, or has
@@ -117,13 +105,9 @@ func (m *monitor) put(obj any) error {
 	if !ok {
 		return fmt.Errorf("%s: unexpected object %T", m.resource, obj)
 	}
-	key, ok := keyOf(o)
-	if !ok {
+	if _, ok := keyOf(o); !ok {
 		return fmt.Errorf("%s %s/%s has no %s annotation or no UID", m.resource, o.Namespace, o.Name, tenancy.Annotation)
 	}
-	m.mu.Lock()
-	m.keys[key] = struct{}{}
-	m.mu.Unlock()
 	m.graph.observe(o, m.resource)
 	return nil
 }
@@ -137,9 +121,6 @@ func (m *monitor) Delete(obj any) error {
 	if !ok {
 		return nil
 	}
-	m.mu.Lock()
-	delete(m.keys, key)
-	m.mu.Unlock()
 	m.graph.remove(key)
 	return nil
 }
@@ -160,15 +141,7 @@ func (m *monitor) Replace(list []any, _ string) error {
 		seen[key] = struct{}{}
 		m.graph.observe(o, m.resource)
 	}
-	m.mu.Lock()
-	old := m.keys
-	m.keys = seen
-	m.mu.Unlock()
-	for key := range old {
-		if _, ok := seen[key]; !ok {
-			m.graph.remove(key)
-		}
-	}
+	m.graph.removeResourceExcept(m.resource, seen)
 	m.synced.Store(true)
 	return nil
 }

@@ -142,7 +142,10 @@ func wipeDisk(ctx context.Context, f *os.File, size int64, mode metalv1alpha1.Wi
 	return nil
 }
 
-var zeroes = make([]byte, wipeChunk)
+// zeroes is the source of every wipe's writes, shared read-only by the
+// disks wiped at once; made on first use so that the processes of this
+// binary that never wipe do not carry it.
+var zeroes = sync.OnceValue(func() []byte { return make([]byte, wipeChunk) })
 
 // zero writes zeroes from start to end, counting them in p.
 func zero(ctx context.Context, f *os.File, start, end int64, p *wipeProgress) error {
@@ -150,7 +153,7 @@ func zero(ctx context.Context, f *os.File, start, end int64, p *wipeProgress) er
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, err := f.WriteAt(zeroes[:min(wipeChunk, end-off)], off)
+		n, err := f.WriteAt(zeroes()[:min(wipeChunk, end-off)], off)
 		p.done.Add(int64(n))
 		off += int64(n)
 		if err != nil {

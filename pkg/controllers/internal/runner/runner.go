@@ -79,7 +79,7 @@ func Run(ctx context.Context, c Config) {
 	ctx = klog.NewContext(ctx, logger)
 
 	queue := NewQueue[string](c.Name)
-	store := &queueingStore{items: cache.NewStore(c.Key), key: c.Key, filter: c.Filter, queue: queue, logger: logger}
+	store := newQueueingStore(c.Key, c.Filter, queue, logger)
 	lw := tenancy.ListWatchOnly(c.ListerWatcher)
 	reflector := cache.NewReflectorWithOptions(lw, c.ObjectType, store, cache.ReflectorOptions{
 		Name: c.Name, ResyncPeriod: c.Resync, Logger: &logger,
@@ -141,72 +141,85 @@ func processNext[T comparable](ctx context.Context, queue workqueue.TypedRateLim
 	return true
 }
 
-// queueingStore is the reflector's store: it remembers the objects it is
-// given, so that a resync can queue them again, and queues the key of every
-// object added or updated that passes the filter. Deletions queue nothing,
-// as there is nothing left to reconcile.
+// queueingStore is the reflector's store: it queues the key of every
+// object added or updated that passes the filter, and remembers the keys it
+// was given with whether they passed, so that a resync can queue them
+// again. It keeps no objects: reconcilers read the live object by key, and
+// a copy of every tenant's objects would cost memory for nothing.
+// Deletions queue nothing, as there is nothing left to reconcile.
 type queueingStore struct {
-	items  cache.Store
 	key    cache.KeyFunc
 	filter func(obj any) bool
 	queue  workqueue.TypedInterface[string]
 	logger klog.Logger
+
+	mu sync.Mutex
+	// keys maps each known key to whether its object passed the filter.
+	keys map[string]bool
 }
 
 var _ cache.ReflectorStore = &queueingStore{}
+
+func newQueueingStore(key cache.KeyFunc, filter func(obj any) bool, queue workqueue.TypedInterface[string], logger klog.Logger) *queueingStore {
+	return &queueingStore{key: key, filter: filter, queue: queue, logger: logger, keys: map[string]bool{}}
+}
 
 func (s *queueingStore) Add(obj any) error    { return s.put(obj) }
 func (s *queueingStore) Update(obj any) error { return s.put(obj) }
 
 func (s *queueingStore) put(obj any) error {
-	tenancy.TrimForCache(obj)
 	key, err := s.key(obj)
 	if err != nil {
 		return fmt.Errorf("keying object: %w", err)
 	}
-	if err := s.items.Add(obj); err != nil {
-		return fmt.Errorf("storing %s: %w", key, err)
+	wanted := s.wanted(obj)
+	s.mu.Lock()
+	s.keys[key] = wanted
+	s.mu.Unlock()
+	if wanted {
+		s.queue.Add(key)
 	}
-	s.enqueue(key, obj)
 	return nil
 }
 
-func (s *queueingStore) enqueue(key string, obj any) {
-	if s.filter == nil || s.filter(obj) {
-		s.queue.Add(key)
-	}
-}
+func (s *queueingStore) wanted(obj any) bool { return s.filter == nil || s.filter(obj) }
 
 func (s *queueingStore) Delete(obj any) error {
-	if err := s.items.Delete(obj); err != nil {
-		return fmt.Errorf("forgetting object: %w", err)
+	key, err := s.key(obj)
+	if err != nil {
+		return fmt.Errorf("keying object: %w", err)
 	}
+	s.mu.Lock()
+	delete(s.keys, key)
+	s.mu.Unlock()
 	return nil
 }
 
 // Replace takes a full list. An object that cannot be keyed is skipped
 // rather than failing the whole list, which would stall every other key.
-func (s *queueingStore) Replace(list []any, resourceVersion string) error {
-	keep := make([]any, 0, len(list))
+func (s *queueingStore) Replace(list []any, _ string) error {
+	keys := make(map[string]bool, len(list))
 	for _, obj := range list {
-		tenancy.TrimForCache(obj)
-		if _, err := s.key(obj); err != nil {
+		key, err := s.key(obj)
+		if err != nil {
 			s.logger.Error(err, "Skipping object that cannot be keyed")
 			continue
 		}
-		keep = append(keep, obj)
+		keys[key] = s.wanted(obj)
 	}
-	if err := s.items.Replace(keep, resourceVersion); err != nil {
-		return fmt.Errorf("replacing store contents: %w", err)
-	}
+	s.mu.Lock()
+	s.keys = keys
+	s.mu.Unlock()
 	return s.Resync()
 }
 
 func (s *queueingStore) Resync() error {
-	for _, obj := range s.items.List() {
-		// Every stored object was keyed on the way in.
-		key, _ := s.key(obj)
-		s.enqueue(key, obj)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, wanted := range s.keys {
+		if wanted {
+			s.queue.Add(key)
+		}
 	}
 	return nil
 }

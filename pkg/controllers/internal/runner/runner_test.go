@@ -30,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
@@ -162,7 +163,7 @@ func TestRun(t *testing.T) {
 
 func TestQueueingStore(t *testing.T) {
 	var queued []string
-	s := &queueingStore{items: cache.NewStore(tenantKey), key: tenantKey, queue: &sliceQueue{&queued}}
+	s := newQueueingStore(tenantKey, nil, &sliceQueue{&queued}, klog.Background())
 	if err := s.Replace([]any{namespace("acme", "a", "1", false), namespace("beta", "a", "1", false)}, "1"); err != nil {
 		t.Fatal(err)
 	}
