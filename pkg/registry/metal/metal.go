@@ -144,6 +144,13 @@ func (r *bindingREST) Create(ctx context.Context, obj runtime.Object, createVali
 		}
 		return nil, err
 	}
+	// A claimed server is dirty as soon as its binding is seen: a second
+	// claim must hear that the server is taken, not that it is dirty.
+	if _, err := r.REST.Get(ctx, b.Name, &metav1.GetOptions{}); err == nil {
+		return nil, apierrors.NewAlreadyExists(metalv1alpha1.Resource("serverbindings"), b.Name)
+	} else if !apierrors.IsNotFound(err) {
+		return nil, err
+	}
 	s := got.(*metalv1alpha1.Server)
 	var reason string
 	switch {
