@@ -31,6 +31,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
@@ -133,29 +134,21 @@ func heartbeat(t *testing.T, admin kubernetes.Interface, node string) {
 		t.Fatalf("creating the lease of %s: %v", node, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	t.Cleanup(func() { cancel(); <-done })
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(5 * time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	wg.Go(func() {
+		wait.UntilWithContext(ctx, func(ctx context.Context) {
 			lease.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()}
 			renewed, err := leases.Update(ctx, lease, metav1.UpdateOptions{})
 			if err != nil {
 				if ctx.Err() == nil {
 					t.Logf("renewing the lease of %s: %v", node, err)
 				}
-				continue
+				return
 			}
 			lease = renewed
-		}
-	}()
+		}, 5*time.Second)
+	})
 }
 
 func (r *schedulingRig) create(t *testing.T, tenant string, pod *v1.Pod) *v1.Pod {
