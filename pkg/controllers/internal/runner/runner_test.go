@@ -186,6 +186,34 @@ func TestQueueingStore(t *testing.T) {
 	}
 }
 
+// TestQueueingStoreFilter checks that resyncs queue only the keys whose
+// latest object passed the filter, without the store keeping objects.
+func TestQueueingStoreFilter(t *testing.T) {
+	var queued []string
+	terminating := func(obj any) bool { return obj.(*corev1.Namespace).DeletionTimestamp != nil }
+	s := newQueueingStore(tenantKey, terminating, &sliceQueue{&queued}, klog.Background())
+	if err := s.Replace([]any{namespace("acme", "a", "1", false), namespace("acme", "b", "1", true)}, "1"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(queued, []string{"acme/b"}) {
+		t.Fatalf("after the list, queued %q, want only the terminating namespace", queued)
+	}
+	// a starts terminating; b is deleted.
+	if err := s.Update(namespace("acme", "a", "2", true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(namespace("acme", "b", "2", true)); err != nil {
+		t.Fatal(err)
+	}
+	queued = queued[:0]
+	if err := s.Resync(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(queued, []string{"acme/a"}) {
+		t.Errorf("resync queued %q, want acme/a alone", queued)
+	}
+}
+
 // sliceQueue records what is added to it, without deduplicating as a
 // work queue does.
 type sliceQueue struct{ added *[]string }
