@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -164,11 +165,11 @@ func (p *probe) memory(ctx context.Context) (memory, error) {
 		*f.into = v
 	}
 	if p.pid != 0 {
-		for field, into := range map[string]*float64{"VmRSS": &m.RSS, "RssAnon": &m.RSSAnon, "RssFile": &m.RSSFile} {
-			if *into, err = statusKB(p.pid, field); err != nil {
-				return memory{}, err
-			}
+		kb, err := statusKB(p.pid, "VmRSS", "RssAnon", "RssFile")
+		if err != nil {
+			return memory{}, err
 		}
+		m.RSS, m.RSSAnon, m.RSSFile = kb[0], kb[1], kb[2]
 	}
 	return m, nil
 }
@@ -237,26 +238,39 @@ func (p *probe) settledMemory(ctx context.Context, window, gcWait time.Duration)
 
 // rss is the resident set of process pid.
 func rss(pid int) (float64, error) {
-	return statusKB(pid, "VmRSS")
+	kb, err := statusKB(pid, "VmRSS")
+	if err != nil {
+		return 0, err
+	}
+	return kb[0], nil
 }
 
-// statusKB reads a field of /proc/<pid>/status given in kB, in bytes.
-func statusKB(pid int, field string) (float64, error) {
+// statusKB reads fields of /proc/<pid>/status given in kB, in bytes, in
+// the order asked, from one read of the file.
+func statusKB(pid int, fields ...string) ([]float64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, fmt.Errorf("reading the server's memory: %w", err)
+		return nil, fmt.Errorf("reading the server's memory: %w", err)
 	}
+	out := make([]float64, len(fields))
+	found := make([]bool, len(fields))
 	scanner := bufio.NewScanner(bytes.NewReader(data))
 	for scanner.Scan() {
-		if v, ok := strings.CutPrefix(scanner.Text(), field+":"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			if err != nil {
-				return 0, fmt.Errorf("parsing %s %q: %w", field, v, err)
-			}
-			return kb * 1024, nil
+		name, v, ok := strings.Cut(scanner.Text(), ":")
+		i := slices.Index(fields, name)
+		if !ok || i < 0 {
+			continue
 		}
+		kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+		if err != nil {
+			return nil, fmt.Errorf("parsing %s %q: %w", name, v, err)
+		}
+		out[i], found[i] = kb*1024, true
 	}
-	return 0, fmt.Errorf("/proc/%d/status has no %s", pid, field)
+	if i := slices.Index(found, false); i >= 0 {
+		return nil, fmt.Errorf("/proc/%d/status has no %s", pid, fields[i])
+	}
+	return out, nil
 }
 
 // heapProfile writes the server's heap profile, after a collection, to
