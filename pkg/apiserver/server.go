@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authorization/union"
@@ -75,6 +76,9 @@ type Server struct {
 	// storageConfig is kept for the etcd health checks.
 	storageConfig storagebackend.Config
 	rbacSource    *rbacauthz.CachedSource
+	// controllers runs the elected controllers; Run waits for it, so that
+	// their Lease is handed back before the server returns.
+	controllers sync.WaitGroup
 }
 
 // maxObjectBytes is the largest request body, as etcd's value limit.
@@ -268,12 +272,12 @@ func (s *Server) addPostStartHooks() error {
 	// `arcturus controller-manager`, elect one to run them.
 	if s.options.RunControllers {
 		if err := s.generic.AddPostStartHook("arcturus-controllers", func(ctx genericapiserver.PostStartHookContext) error {
-			go func() {
+			s.controllers.Go(func() {
 				election := leaderelection.NewOptions(controllers.LeaseName)
 				if err := controllers.RunElected(ctx, ctx.LoopbackClientConfig, s.options.Controllers, election); err != nil {
 					klog.ErrorS(err, "Controllers failed to start")
 				}
-			}()
+			})
 			return nil
 		}); err != nil {
 			return err
@@ -329,6 +333,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	select {
 	case err := <-errc:
+		s.controllers.Wait()
 		return err
 	case err := <-etcdErr:
 		return fmt.Errorf("embedded etcd stopped: %w", err)
