@@ -24,7 +24,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,6 +94,7 @@ type Agent struct {
 	// deleting bounds the final deletions of stopped pods in flight.
 	deleting   chan struct{}
 	wg         sync.WaitGroup
+	beats      *heartbeats
 	registered atomic.Bool
 }
 
@@ -118,6 +120,7 @@ func New(cfg Config) (*Agent, error) {
 		usage:       map[string]corev1.ResourceList{},
 		terminating: map[types.UID]bool{},
 		deleting:    make(chan struct{}, cfg.Workers),
+		beats:       newHeartbeats(len(cfg.Nodes)),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.NewTypedMaxOfRateLimiter(
 				workqueue.NewTypedItemExponentialFailureRateLimiter[types.UID](100*time.Millisecond, 30*time.Second),
@@ -159,15 +162,21 @@ func (a *Agent) Run(ctx context.Context, rt Runtimes) error {
 	a.rt = rt
 	logger := klog.FromContext(ctx)
 	managedNodes.Set(float64(len(a.nodes)))
+	wg := &a.wg
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() { a.runHeartbeats(ctx) })
 
 	// The API server may not be up yet, or not yet know the node role:
-	// keep trying, as the kubelet does.
+	// keep trying, as the kubelet does, the nodes not yet registered.
+	pending := slices.Collect(maps.Values(a.nodes))
 	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
-		err := a.registerAll(ctx)
-		if err == nil {
+		var err error
+		if pending, err = a.registerAll(ctx, pending); err == nil {
 			break
 		}
-		logger.Error(err, "Registering nodes failed; retrying", "in", delay)
+		logger.Error(err, "Registering nodes failed; retrying", "nodes", len(pending), "in", delay)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -177,12 +186,6 @@ func (a *Agent) Run(ctx context.Context, rt Runtimes) error {
 	a.registered.Store(true)
 	logger.Info("Nodes registered", "nodes", len(a.nodes))
 
-	wg := &a.wg
-	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
-	wg.Go(func() { a.heartbeat(ctx) })
 	wg.Go(func() { a.recorder.Run(ctx) })
 	wg.Go(func() { a.watchNodes(ctx) })
 
@@ -256,30 +259,38 @@ func (a *Agent) watchNodes(ctx context.Context) {
 	informer.RunWithContext(ctx)
 }
 
-func (a *Agent) registerAll(ctx context.Context) error {
+// registerAll registers the nodes given, and returns those that failed.
+func (a *Agent) registerAll(ctx context.Context, nodes []*node) ([]*node, error) {
 	work := make(chan *node)
-	errs := make(chan error, len(a.nodes))
-	var wg sync.WaitGroup
-	for range min(len(a.nodes), 32) {
+	var (
+		mu     sync.Mutex
+		failed []*node
+		first  error
+		wg     sync.WaitGroup
+	)
+	for range min(len(nodes), 32) {
 		wg.Go(func() {
 			for n := range work {
 				if err := a.register(ctx, n); err != nil {
-					errs <- err
+					mu.Lock()
+					failed = append(failed, n)
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
 				}
 			}
 		})
 	}
-	for _, n := range a.nodes {
+	for _, n := range nodes {
 		work <- n
 	}
 	close(work)
 	wg.Wait()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
+	if first != nil {
+		return failed, fmt.Errorf("%d of %d nodes failed, the first: %w", len(failed), len(nodes), first)
 	}
-	return errors.Join(all...)
+	return nil, nil
 }
 
 func (a *Agent) queueOrphans(ctx context.Context) {
@@ -302,96 +313,6 @@ func (a *Agent) runtimes() []runtime.Runtime {
 		return []runtime.Runtime{a.rt.Containers}
 	}
 	return []runtime.Runtime{a.rt.Containers, a.rt.VMs}
-}
-
-// heartbeat renews every node's Lease each leaseRenewInterval and checks
-// its status each statusUpdateInterval. Nodes start at random offsets so
-// that thousands of simulated nodes spread their writes evenly.
-func (a *Agent) heartbeat(ctx context.Context) {
-	type beat struct {
-		node  string
-		lease bool
-	}
-	q := workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[beat]{Name: "agent_heartbeats"})
-	due := make(map[beat]time.Time, 2*len(a.nodes))
-	// renewed is when each node's lease was last renewed: what decides
-	// whether it expires, however late against the schedule renewals run.
-	renewed := make(map[string]time.Time, len(a.nodes))
-	var dueMu sync.Mutex
-	schedule := func(b beat, at time.Time) {
-		dueMu.Lock()
-		due[b] = at
-		dueMu.Unlock()
-		q.AddAfter(b, time.Until(at))
-	}
-	now := time.Now()
-	for name := range a.nodes {
-		renewed[name] = now
-		offset := time.Duration(rand.Int64N(int64(leaseRenewInterval)))
-		if len(a.nodes) == 1 {
-			offset = 0
-		}
-		schedule(beat{name, true}, now.Add(offset))
-		schedule(beat{name, false}, now.Add(offset+statusUpdateInterval))
-	}
-	var wg sync.WaitGroup
-	for range a.cfg.HeartbeatWorkers {
-		wg.Go(func() {
-			for {
-				b, quit := q.Get()
-				if quit {
-					return
-				}
-				dueMu.Lock()
-				at := due[b]
-				dueMu.Unlock()
-				n := a.nodes[b.node]
-				if b.lease {
-					err := a.renewLease(ctx, n)
-					heartbeatLag.Observe(time.Since(at).Seconds())
-					if err != nil && ctx.Err() == nil {
-						heartbeats.WithLabelValues("error").Inc()
-						klog.FromContext(ctx).Error(err, "Renewing node lease", "node", b.node)
-					} else {
-						heartbeats.WithLabelValues("ok").Inc()
-						dueMu.Lock()
-						renewed[b.node] = time.Now()
-						dueMu.Unlock()
-					}
-					schedule(b, at.Add(leaseRenewInterval))
-				} else {
-					if err := a.updateNodeStatus(ctx, n, nil, false); err != nil && ctx.Err() == nil {
-						klog.FromContext(ctx).Error(err, "Updating node status", "node", b.node)
-					}
-					schedule(b, at.Add(statusUpdateInterval))
-				}
-				q.Done(b)
-			}
-		})
-	}
-	wg.Go(func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			dueMu.Lock()
-			oldest := time.Now()
-			for _, at := range renewed {
-				if at.Before(oldest) {
-					oldest = at
-				}
-			}
-			dueMu.Unlock()
-			oldestLease.Set(time.Since(oldest).Seconds())
-		}
-	})
-	<-ctx.Done()
-	q.ShutDown()
-	wg.Wait()
 }
 
 func (a *Agent) processNext(ctx context.Context) bool {

@@ -31,11 +31,11 @@ var (
 		Help:    "Time of one pod sync, runtime and status write included.",
 		Buckets: metrics.ExponentialBuckets(0.001, 2, 15), StabilityLevel: metrics.ALPHA,
 	})
-	heartbeats = metrics.NewCounterVec(&metrics.CounterOpts{
+	leaseRenewals = metrics.NewCounterVec(&metrics.CounterOpts{
 		Namespace: "arcturus", Subsystem: "agent", Name: "lease_renewals_total",
 		Help: "Node lease renewals by result (ok, error).", StabilityLevel: metrics.ALPHA,
 	}, []string{"result"})
-	heartbeatLag = metrics.NewHistogram(&metrics.HistogramOpts{
+	leaseRenewalLag = metrics.NewHistogram(&metrics.HistogramOpts{
 		Namespace: "arcturus", Subsystem: "agent", Name: "lease_renewal_lag_seconds",
 		Help:    "How late a node lease renewal completed after it was due.",
 		Buckets: metrics.ExponentialBuckets(0.001, 2, 16), StabilityLevel: metrics.ALPHA,
@@ -52,5 +52,5 @@ var (
 )
 
 func init() {
-	legacyregistry.MustRegister(podSyncs, podSyncDuration, heartbeats, heartbeatLag, oldestLease, managedNodes)
+	legacyregistry.MustRegister(podSyncs, podSyncDuration, leaseRenewals, leaseRenewalLag, oldestLease, managedNodes)
 }

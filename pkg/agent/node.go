@@ -139,7 +139,14 @@ func (a *Agent) register(ctx context.Context, n *node) error {
 		return fmt.Errorf("registering node %s: %w", n.spec.Name, err)
 	}
 	n.uid = created.UID
-	return a.updateNodeStatus(ctx, n, created, true)
+	if err := a.updateNodeStatus(ctx, n, created, true); err != nil {
+		return err
+	}
+	if err := a.renewLease(ctx, n); err != nil {
+		return err
+	}
+	a.beats.start(n.spec.Name, time.Now())
+	return nil
 }
 
 // updateNodeStatus writes the node's status when it changed or has not
@@ -246,32 +253,31 @@ func (a *Agent) renewLease(ctx context.Context, n *node) error {
 	leases := a.cfg.NodeClient.CoordinationV1().Leases(corev1.NamespaceNodeLease)
 	now := metav1.NewMicroTime(time.Now())
 	if n.lease == nil {
-		lease, err := leases.Get(ctx, n.spec.Name, metav1.GetOptions{})
-		switch {
-		case apierrors.IsNotFound(err):
-			lease = &coordinationv1.Lease{
-				ObjectMeta: metav1.ObjectMeta{
-					Name: n.spec.Name, Namespace: corev1.NamespaceNodeLease,
-					OwnerReferences: []metav1.OwnerReference{{
-						APIVersion: "v1", Kind: "Node", Name: n.spec.Name, UID: n.uid,
-					}},
-				},
-				Spec: coordinationv1.LeaseSpec{
-					HolderIdentity:       ptr.To(n.spec.Name),
-					LeaseDurationSeconds: ptr.To(int32(leaseDuration / time.Second)),
-					RenewTime:            &now,
-				},
-			}
-			created, err := leases.Create(ctx, lease, metav1.CreateOptions{})
-			if err != nil {
-				return fmt.Errorf("creating lease of node %s: %w", n.spec.Name, err)
-			}
+		// Create first: a node's first renewal, at its registration, is
+		// the common case, and for it the lease does not exist yet.
+		created, err := leases.Create(ctx, &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: n.spec.Name, Namespace: corev1.NamespaceNodeLease,
+				OwnerReferences: []metav1.OwnerReference{{
+					APIVersion: "v1", Kind: "Node", Name: n.spec.Name, UID: n.uid,
+				}},
+			},
+			Spec: coordinationv1.LeaseSpec{
+				HolderIdentity:       ptr.To(n.spec.Name),
+				LeaseDurationSeconds: ptr.To(int32(leaseDuration / time.Second)),
+				RenewTime:            &now,
+			},
+		}, metav1.CreateOptions{})
+		if err == nil {
 			n.lease = created
 			return nil
-		case err != nil:
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating lease of node %s: %w", n.spec.Name, err)
+		}
+		if n.lease, err = leases.Get(ctx, n.spec.Name, metav1.GetOptions{}); err != nil {
 			return fmt.Errorf("reading lease of node %s: %w", n.spec.Name, err)
 		}
-		n.lease = lease
 	}
 	lease := n.lease.DeepCopy()
 	lease.Spec.HolderIdentity = ptr.To(n.spec.Name)

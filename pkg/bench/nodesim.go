@@ -46,6 +46,9 @@ const (
 	lateRenewal = 1.024
 	// requestDuration is the API server's request latency histogram.
 	requestDuration = "apiserver_request_duration_seconds"
+	// silentNodesMetric counts the nodes the node lifecycle controller
+	// found with an expired Lease and set Unknown.
+	silentNodesMetric = "arcturus_node_lifecycle_silent_nodes_total"
 	// leaseSampleEvery is how often the leases are listed to see how long
 	// ago each was renewed.
 	leaseSampleEvery = 15 * time.Second
@@ -68,6 +71,9 @@ type simResult struct {
 	agentPeak, agentEnd   float64
 	serverPeak, serverEnd float64
 	renewed, renewErrors  float64
+	// silent is how many times the node lifecycle controller found a
+	// node's Lease expired, from the server's start on.
+	silent float64
 	// lag is the renewal lag over the window, warmLag over the warm-up,
 	// whose first renewals create the leases; puts is the server's
 	// latency of lease updates over the window.
@@ -220,6 +226,7 @@ func (r *nodeRunner) simulatedNodes(ctx context.Context, n int) (err error) {
 		res.firstHalf = histogramDelta(histogram(before, renewalLag, nil), histogram(mid, renewalLag, nil))
 		res.secondHalf = histogramDelta(histogram(mid, renewalLag, nil), histogram(after, renewalLag, nil))
 	}
+	res.silent = counter(serverAfter, silentNodesMetric, nil)
 	res.window = time.Since(t0)
 	res.agentCPU, res.serverCPU = procCPU(agent.pid())-agentCPU, procCPU(server.pid())-serverCPU
 	ok := map[string]string{"result": "ok"}
@@ -259,6 +266,9 @@ func (r *nodeRunner) simulatedNodes(ctx context.Context, n int) (err error) {
 	}
 	if res.renewErrors > 0 {
 		r.problem("sim %d: %.0f lease renewals failed", n, res.renewErrors)
+	}
+	if res.silent > 0 {
+		r.problem("sim %d: the node lifecycle controller found %.0f nodes silent", n, res.silent)
 	}
 	if res.expired > 0 || res.leasesSeen < n || res.nodesSeen < n {
 		r.problem("sim %d: %d nodes and %d leases in the API, %d leases expired", n, res.nodesSeen, res.leasesSeen, res.expired)
@@ -363,6 +373,8 @@ func (r *nodeRunner) addSimResult(res simResult) {
 	t.add("Time since each lease was renewed, at the end", fmt.Sprintf("p50 %s, p99 %s, max %s", seconds(percentile(res.ages, 0.5)), seconds(percentile(res.ages, 0.99)), seconds(percentile(res.ages, 1))))
 	t.add(fmt.Sprintf("Leases older than %v (expired), in %d lists of all leases over the window", leaseDuration, res.leaseSamples),
 		fmt.Sprintf("at most %d at once; oldest lease seen %s", res.expired, seconds(res.oldest)))
+	t.add(fmt.Sprintf("Nodes found silent (Lease unrenewed for %v, conditions set Unknown) since the server started", leaseDuration),
+		fmt.Sprintf("%.0f (%s)", res.silent, silentNodesMetric))
 	t.add("Agent RSS", fmt.Sprintf("peak %s, at the end %s (%s per node)", mib(res.agentPeak), mib(res.agentEnd), kib(res.agentEnd/float64(res.nodes))))
 	t.add("Agent CPU", fmt.Sprintf("%s over %s: %s", seconds(res.agentCPU), seconds(w), cores(res.agentCPU, w)))
 	t.add("Server CPU", fmt.Sprintf("%s over %s: %s", seconds(res.serverCPU), seconds(w), cores(res.serverCPU, w)))
@@ -377,9 +389,9 @@ func (r *nodeRunner) addSimResult(res simResult) {
 			fmt.Sprintf("p99 %s, p50 %s", lagQuantile(0.99, res.lag), lagQuantile(0.5, res.lag)), p99/leaseRenewInterval.Seconds())
 	}
 	if res.leaseSamples > 0 {
-		r.target(fmt.Sprintf("no lease expires with %d simulated nodes: every lease renewed within %v", res.nodes, leaseDuration),
-			fmt.Sprintf("oldest lease seen %s; %.0f renewals/s for %.0f due", seconds(res.oldest), res.renewed/w.Seconds(), expected),
-			float64(res.oldest)/float64(leaseDuration))
+		r.targetMet(fmt.Sprintf("no lease expires with %d simulated nodes: every lease renewed within %v", res.nodes, leaseDuration),
+			fmt.Sprintf("oldest lease seen %s; %.0f renewals/s for %.0f due; %.0f nodes found silent since the server started", seconds(res.oldest), res.renewed/w.Seconds(), expected, res.silent),
+			float64(res.oldest)/float64(leaseDuration), res.oldest < leaseDuration && res.silent == 0)
 	}
 	r.cpu.add(fmt.Sprintf("%d simulated nodes, %v of heartbeats", res.nodes, c.SimWindow), seconds(w), seconds(res.serverCPU), seconds(res.agentCPU), "—", "—", "—")
 }

@@ -314,6 +314,7 @@ func (c *Controller) write(ctx context.Context, u nodeUpdate) error {
 		if err != nil {
 			return fmt.Errorf("setting conditions of node %s: %w", u.name, err)
 		}
+		silentNodes.Inc()
 		logger.Info("Node stopped posting status; its conditions are Unknown")
 		rv, taints = node.ResourceVersion, node.Spec.Taints
 	}

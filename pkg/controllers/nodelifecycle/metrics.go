@@ -37,6 +37,11 @@ var (
 		Help:           "NoExecute taints the controller set on nodes, by taint (not-ready, unreachable, none for a removal).",
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"taint"})
+	silentNodes = metrics.NewCounter(&metrics.CounterOpts{
+		Namespace: "arcturus", Subsystem: "node_lifecycle", Name: "silent_nodes_total",
+		Help:           "Times a node's Lease went unrenewed for the grace period and its conditions were set Unknown.",
+		StabilityLevel: metrics.ALPHA,
+	})
 	evictions = metrics.NewCounter(&metrics.CounterOpts{
 		Namespace: "arcturus", Subsystem: "node_lifecycle", Name: "pod_evictions_total",
 		Help:           "Pods deleted because their node has a NoExecute taint they do not tolerate, or no longer.",
@@ -45,5 +50,5 @@ var (
 )
 
 func init() {
-	legacyregistry.MustRegister(nodesByHealth, zoneDisrupted, taintChanges, evictions)
+	legacyregistry.MustRegister(nodesByHealth, zoneDisrupted, taintChanges, silentNodes, evictions)
 }
