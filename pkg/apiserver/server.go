@@ -68,11 +68,13 @@ const KubernetesVersion = "1.37.2"
 
 // Server is a running region API server.
 type Server struct {
-	options  *Options
-	generic  *genericapiserver.GenericAPIServer
-	etcd     *etcd.Server
-	ca       *pki.CA
-	loopback *restclient.Config
+	options *Options
+	generic *genericapiserver.GenericAPIServer
+	etcd    *etcd.Server
+	// etcdClient serves the storage from the embedded etcd in-process.
+	etcdClient *inProcessEtcd
+	ca         *pki.CA
+	loopback   *restclient.Config
 	// storageConfig is kept for the etcd health checks.
 	storageConfig storagebackend.Config
 	rbacSource    *rbacauthz.CachedSource
@@ -190,6 +192,10 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 	s.storageConfig = *storagebackend.NewDefaultConfig(o.EtcdPrefix, nil)
 	s.storageConfig.Transport.ServerList = etcdEndpoints
 	optsGetter := &restOptionsGetter{config: s.storageConfig, watchCache: o.WatchCache}
+	if s.etcd != nil {
+		s.etcdClient = newInProcessEtcd(s.etcd.InProcessClient, s.storageConfig.CompactionInterval)
+		optsGetter.raw = s.etcdClient.newRawStorage
+	}
 	config.RESTOptionsGetter = optsGetter
 	saKeys, err := serviceaccount.LoadOrCreateKeys(filepath.Join(o.tlsDir(), "service-account.key"), o.ServiceAccountIssuer)
 	if err != nil {
@@ -341,6 +347,11 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 func (s *Server) closeEtcd() {
+	if s.etcdClient != nil {
+		if err := s.etcdClient.Close(); err != nil {
+			klog.ErrorS(err, "Closing the in-process etcd client")
+		}
+	}
 	if s.etcd != nil {
 		s.etcd.Close()
 	}

@@ -25,7 +25,9 @@ import (
 	"path/filepath"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
 	"k8s.io/klog/v2"
 )
@@ -101,6 +103,12 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 
 // Endpoints are the client URLs of the member.
 func (s *Server) Endpoints() []string { return s.endpoints }
+
+// InProcessClient returns a client that calls the member's services as
+// functions: no gRPC, no socket and no serialization of requests and
+// responses between the API server and its own etcd. The caller closes it
+// before the member.
+func (s *Server) InProcessClient() *clientv3.Client { return v3client.New(s.etcd.Server) }
 
 // Err reports a fatal error of the running member.
 func (s *Server) Err() <-chan error { return s.etcd.Err() }
