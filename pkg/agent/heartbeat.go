@@ -31,54 +31,43 @@ type beat struct {
 	lease bool
 }
 
-// heartbeats renews each registered node's Lease every leaseRenewInterval
-// and checks its status every statusUpdateInterval, from the moment the
+// heartbeats renews each registered node's Lease leaseRenewInterval after
+// its previous renewal, and checks its status statusUpdateInterval after
+// the previous check, as the kubelet does: a renewal that ran late is not
+// followed by a hurried one to keep a schedule. They start the moment the
 // node is registered: a node whose heartbeats waited for thousands of
 // others to register would be declared unreachable before its first.
 type heartbeats struct {
 	q  workqueue.TypedDelayingInterface[beat]
 	mu sync.Mutex
-	// due is when each beat is due; renewed when each node's lease was last
-	// renewed, which decides whether it expires, however late against the
-	// schedule renewals run.
-	due     map[beat]time.Time
+	// renewed is when each node's lease was last renewed.
 	renewed map[string]time.Time
 }
 
 func newHeartbeats(nodes int) *heartbeats {
 	return &heartbeats{
 		q:       workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[beat]{Name: "agent_heartbeats"}),
-		due:     make(map[beat]time.Time, 2*nodes),
 		renewed: make(map[string]time.Time, nodes),
 	}
 }
 
 // start schedules the heartbeats of a node whose lease was renewed at now.
 func (h *heartbeats) start(name string, now time.Time) {
-	h.mu.Lock()
-	h.renewed[name] = now
-	h.mu.Unlock()
+	h.renewedAt(name, now)
 	h.schedule(beat{name, true}, now.Add(leaseRenewInterval))
 	h.schedule(beat{name, false}, now.Add(statusUpdateInterval))
 }
 
-func (h *heartbeats) schedule(b beat, at time.Time) {
-	h.mu.Lock()
-	h.due[b] = at
-	h.mu.Unlock()
-	h.q.AddAfter(b, time.Until(at))
-}
+func (h *heartbeats) schedule(b beat, at time.Time) { h.q.AddAfter(b, time.Until(at)) }
 
-func (h *heartbeats) dueAt(b beat) time.Time {
+// renewedAt records a renewal of name's lease at at, and returns the
+// previous one.
+func (h *heartbeats) renewedAt(name string, at time.Time) time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.due[b]
-}
-
-func (h *heartbeats) renewedAt(name string, at time.Time) {
-	h.mu.Lock()
+	prev := h.renewed[name]
 	h.renewed[name] = at
-	h.mu.Unlock()
+	return prev
 }
 
 // oldest is when the least recently renewed lease was renewed.
@@ -106,24 +95,24 @@ func (a *Agent) runHeartbeats(ctx context.Context) {
 				if quit {
 					return
 				}
-				at := h.dueAt(b)
 				n := a.nodes[b.node]
 				if b.lease {
 					err := a.renewLease(ctx, n)
-					leaseRenewalLag.Observe(time.Since(at).Seconds())
+					done := time.Now()
 					if err != nil && ctx.Err() == nil {
 						leaseRenewals.WithLabelValues("error").Inc()
 						klog.FromContext(ctx).Error(err, "Renewing node lease", "node", b.node)
+						h.schedule(b, done.Add(leaseRetryInterval))
 					} else {
 						leaseRenewals.WithLabelValues("ok").Inc()
-						h.renewedAt(b.node, time.Now())
+						leaseRenewalLag.Observe(done.Sub(h.renewedAt(b.node, done).Add(leaseRenewInterval)).Seconds())
+						h.schedule(b, done.Add(leaseRenewInterval))
 					}
-					h.schedule(b, at.Add(leaseRenewInterval))
 				} else {
 					if err := a.updateNodeStatus(ctx, n, nil, false); err != nil && ctx.Err() == nil {
 						klog.FromContext(ctx).Error(err, "Updating node status", "node", b.node)
 					}
-					h.schedule(b, at.Add(statusUpdateInterval))
+					h.schedule(b, time.Now().Add(statusUpdateInterval))
 				}
 				h.q.Done(b)
 			}

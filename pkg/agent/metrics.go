@@ -37,7 +37,7 @@ var (
 	}, []string{"result"})
 	leaseRenewalLag = metrics.NewHistogram(&metrics.HistogramOpts{
 		Namespace: "arcturus", Subsystem: "agent", Name: "lease_renewal_lag_seconds",
-		Help:    "How late a node lease renewal completed after it was due.",
+		Help:    "How late a node lease renewal completed after it was due, one renew interval after the previous one completed.",
 		Buckets: metrics.ExponentialBuckets(0.001, 2, 16), StabilityLevel: metrics.ALPHA,
 	})
 	oldestLease = metrics.NewGauge(&metrics.GaugeOpts{

@@ -49,8 +49,10 @@ type NodeSpec struct {
 
 // Timing of heartbeats, as the kubelet's defaults.
 const (
-	leaseDuration        = 40 * time.Second
-	leaseRenewInterval   = 10 * time.Second
+	leaseDuration      = 40 * time.Second
+	leaseRenewInterval = 10 * time.Second
+	// leaseRetryInterval is how soon a failed renewal is tried again.
+	leaseRetryInterval   = time.Second
 	statusUpdateInterval = 10 * time.Second
 	// statusReportInterval is how often an unchanged status is written
 	// anyway; liveness itself is the Lease.

@@ -44,10 +44,14 @@ const (
 	agentMemoryTarget = 2 << 30
 	// leaseDuration and leaseRenewInterval are the agent's (and the
 	// kubelet's) node lease timing: a lease not renewed for leaseDuration
-	// has expired. Heartbeats are on time when the p99 lag of renewals
-	// stays under one renew interval.
+	// has expired. Heartbeats are on time when 99 % of renewals complete
+	// within onTimeLag past one renew interval after the node's previous
+	// renewal, and renewals keep up with the nodes (onTimeRate of one per
+	// node and interval).
 	leaseDuration      = 40 * time.Second
 	leaseRenewInterval = 10 * time.Second
+	onTimeLag          = time.Second
+	onTimeRate         = 0.98
 )
 
 // NodeConfig sizes the node agent measurements. A count of zero skips its
