@@ -106,7 +106,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Kubeconfig of the node's identity on the resource partition that holds its Node and Lease.")
 	fs.StringSliceVar(&o.TenantPartitions, "tenant-partitions", o.TenantPartitions, "Kubeconfigs of the tenant partitions whose pods may run here (default: the --kubeconfig endpoint).")
 	fs.StringVar(&o.NodeName, "node-name", o.NodeName, "Name of the node.")
-	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address serving /healthz, /readyz and /metrics over plain HTTP; empty disables it.")
+	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address serving /healthz, /readyz, /metrics and /debug/pprof over plain HTTP (keep it on loopback); empty disables it.")
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the agent's files (under agent/).")
 	fs.StringVar(&o.ContainerdSocket, "containerd-socket", o.ContainerdSocket, "Socket of a running containerd to use; by default the agent runs its own with a generated configuration.")
 	fs.StringVar(&o.PodCIDR, "pod-cidr", o.PodCIDR, "Address range of this node's pods (used for the pod network of a managed containerd).")

@@ -72,7 +72,7 @@ func newControllerManagerCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", kubeconfig, "Kubeconfig of a system master of the region.")
-	cmd.Flags().StringVar(&healthAddress, "health-address", healthAddress, "Address serving /healthz, /readyz and /metrics over plain HTTP; empty disables it.")
+	cmd.Flags().StringVar(&healthAddress, "health-address", healthAddress, "Address serving /healthz, /readyz, /metrics and /debug/pprof over plain HTTP (keep it on loopback); empty disables it.")
 	opts.AddFlags(cmd.Flags())
 	election.AddFlags(cmd.Flags())
 	return cmd

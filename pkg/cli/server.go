@@ -75,9 +75,9 @@ func newUpCommand() *cobra.Command {
 		cmd.Flags().AddFlag(fs.Lookup(name))
 	}
 	cmd.Flags().Int32Var(&ao.Port, "agent-port", ao.Port, "Port of the node agent's API (logs, exec, attach, port-forward).")
-	cmd.Flags().StringVar(&ao.HealthAddress, "agent-health-address", ao.HealthAddress, "Address of the node agent's /healthz, /readyz and /metrics; empty disables it.")
+	cmd.Flags().StringVar(&ao.HealthAddress, "agent-health-address", ao.HealthAddress, "Address of the node agent's /healthz, /readyz, /metrics and /debug/pprof; empty disables it.")
 	cmd.Flags().BoolVar(&noAgent, "no-agent", false, "Run no node agent: the region has no node of its own.")
-	cmd.Flags().StringVar(&so.HealthAddress, "scheduler-health-address", so.HealthAddress, "Address of the scheduler's /healthz, /readyz and /metrics; empty disables it.")
+	cmd.Flags().StringVar(&so.HealthAddress, "scheduler-health-address", so.HealthAddress, "Address of the scheduler's /healthz, /readyz, /metrics and /debug/pprof; empty disables it.")
 	cmd.Flags().BoolVar(&metal, "metal", false, "Run the bare-metal plane too (arcturus metal), configured by the --metal-* flags.")
 	fs = pflag.NewFlagSet("metal", pflag.ContinueOnError)
 	mo.AddFlags(fs)

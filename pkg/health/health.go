@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Package health serves a component's /healthz, /readyz and /metrics over
-// plain HTTP, for probes and Prometheus.
+// plain HTTP, for probes and Prometheus, and /debug/pprof for profiling it.
+// The address is loopback by default: profiles are not for the network.
 package health
 
 import (
@@ -24,6 +25,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"k8s.io/component-base/metrics/legacyregistry"
@@ -46,6 +48,11 @@ func Serve(ctx context.Context, addr string, ready func() error) error {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("/metrics", legacyregistry.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)

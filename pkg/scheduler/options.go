@@ -58,7 +58,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.ResourcePartitions, "resource-partitions", o.ResourcePartitions, "Kubeconfigs of the resource partitions whose nodes take pods (default: --kubeconfig).")
 	fs.StringVar(&o.Name, "scheduler-name", o.Name, "The spec.schedulerName of the pods this scheduler places.")
 	fs.IntVar(&o.PercentageOfNodesToScore, "percentage-of-nodes-to-score", o.PercentageOfNodesToScore, "Share of nodes searched for feasible ones before scoring; 0 adapts it to the cluster size.")
-	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address serving /healthz, /readyz and /metrics over plain HTTP; empty disables it.")
+	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address serving /healthz, /readyz, /metrics and /debug/pprof over plain HTTP (keep it on loopback); empty disables it.")
 	o.LeaderElection.AddFlags(fs)
 }
 

@@ -91,7 +91,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.AutoAccept, "auto-accept", o.AutoAccept, "Accept newly registered servers into the pool at once.")
 	fs.StringVar(&o.AgentKernel, "agent-kernel", o.AgentKernel, "Kernel the inventory agent boots (default: the newest /boot/vmlinuz-*).")
 	fs.StringSliceVar(&o.AgentArgs, "agent-kernel-args", o.AgentArgs, "Kernel arguments of the inventory agent.")
-	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address serving /healthz, /readyz and /metrics over plain HTTP; empty disables it.")
+	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address serving /healthz, /readyz, /metrics and /debug/pprof over plain HTTP (keep it on loopback); empty disables it.")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect one replica, through a Lease, to run the metal controllers; boot services run on every replica.")
 	fs.DurationVar(&o.Timing.Heartbeat, "agent-heartbeat", o.Timing.Heartbeat, "How often agents report.")
 	fs.DurationVar(&o.Timing.AgentTimeout, "agent-timeout", o.Timing.AgentTimeout, "How long after its last report an agent counts as gone.")
