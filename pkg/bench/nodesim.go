@@ -345,6 +345,7 @@ func (r *nodeRunner) addSimResult(res simResult) {
 	c := r.cfg
 	w := res.window
 	expected := float64(res.nodes) / leaseRenewInterval.Seconds()
+	rate := res.renewed / w.Seconds()
 	late, bound := histogramAbove(res.lag, lateRenewal)
 	p99 := histogramQuantile(0.99, res.lag)
 	t := newTable(fmt.Sprintf("%d simulated nodes", res.nodes),
@@ -353,7 +354,7 @@ func (r *nodeRunner) addSimResult(res simResult) {
 		"", "")
 	t.add("Registration", fmt.Sprintf("%s (%.0f nodes/s)", seconds(res.register), float64(res.nodes)/res.register.Seconds()))
 	t.add("Nodes / Leases in the API at the end", fmt.Sprintf("%d / %d", res.nodesSeen, res.leasesSeen))
-	t.add("Lease renewals", fmt.Sprintf("%.0f/s (expected %.0f/s), %.0f errors", res.renewed/w.Seconds(), expected, res.renewErrors))
+	t.add("Lease renewals", fmt.Sprintf("%.0f/s (expected %.0f/s), %.0f errors", rate, expected, res.renewErrors))
 	t.add("Renewal lag", fmt.Sprintf("p50 %s, p99 %s, max %s", lagQuantile(0.5, res.lag), lagQuantile(0.99, res.lag), maxLag(res.lag)))
 	share := 0.0
 	if n := histogramCount(res.lag); n > 0 {
@@ -385,14 +386,13 @@ func (r *nodeRunner) addSimResult(res simResult) {
 	r.target(fmt.Sprintf("agent RSS < %.0f GiB with %d simulated nodes", float64(agentMemoryTarget)/(1<<30), res.nodes),
 		"peak "+mib(res.agentPeak), res.agentPeak/agentMemoryTarget)
 	if !math.IsNaN(p99) {
-		rate := res.renewed / w.Seconds()
 		r.targetMet(fmt.Sprintf("heartbeats on time with %d simulated nodes: every lease renewed within %v of its %v interval (renewal lag p99 < %v), at least %.0f %% of one renewal per node and interval", res.nodes, onTimeLag, leaseRenewInterval, onTimeLag, 100*onTimeRate),
 			fmt.Sprintf("lag p99 %s, p50 %s; %.0f renewals/s for %.0f due", lagQuantile(0.99, res.lag), lagQuantile(0.5, res.lag), rate, expected),
 			p99/onTimeLag.Seconds(), p99 < onTimeLag.Seconds() && rate >= onTimeRate*expected)
 	}
 	if res.leaseSamples > 0 {
 		r.targetMet(fmt.Sprintf("no lease expires with %d simulated nodes: every lease renewed within %v", res.nodes, leaseDuration),
-			fmt.Sprintf("oldest lease seen %s; %.0f renewals/s for %.0f due; %.0f nodes found silent since the server started", seconds(res.oldest), res.renewed/w.Seconds(), expected, res.silent),
+			fmt.Sprintf("oldest lease seen %s; %.0f renewals/s for %.0f due; %.0f nodes found silent since the server started", seconds(res.oldest), rate, expected, res.silent),
 			float64(res.oldest)/float64(leaseDuration), res.oldest < leaseDuration && res.silent == 0)
 	}
 	r.cpu.add(fmt.Sprintf("%d simulated nodes, %v of heartbeats", res.nodes, c.SimWindow), seconds(w), seconds(res.serverCPU), seconds(res.agentCPU), "—", "—", "—")
