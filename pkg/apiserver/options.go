@@ -24,6 +24,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -55,6 +56,11 @@ type Options struct {
 	ServiceAccountIssuer string
 	// WatchCache serves lists and watches from memory.
 	WatchCache bool
+	// WatchCacheSizes turns the watch cache on or off for single
+	// resources, over the defaults of uncachedByDefault, in
+	// kube-apiserver's resource[.group]#size form: size 0 is off, any
+	// other size on.
+	WatchCacheSizes []string
 	// ShutdownDelay keeps serving after SIGTERM so load balancers notice.
 	ShutdownDelay time.Duration
 	// RunControllers runs the region's controllers in the server, elected
@@ -104,6 +110,11 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.TokenFile, "token-auth-file", o.TokenFile, "CSV file of bearer tokens: token,user,uid,\"group1,group2\",tenant.")
 	fs.StringVar(&o.ServiceAccountIssuer, "service-account-issuer", o.ServiceAccountIssuer, "Issuer (iss claim) of service account tokens.")
 	fs.BoolVar(&o.WatchCache, "watch-cache", o.WatchCache, "Serve lists and watches from an in-memory cache.")
+	fs.StringSliceVar(&o.WatchCacheSizes, "watch-cache-sizes", o.WatchCacheSizes, "Watch cache settings per resource, "+
+		"comma separated, each resource[.group]#size with the resource in lowercase plural and the group omitted for the core group. "+
+		"As in kube-apiserver, size 0 turns the cache off for that resource and any other size turns it on. "+
+		"Without a cache, a resource's lists and watches are served by etcd. "+
+		"The cache is off by default for "+strings.Join(uncachedByDefault, ", ")+".")
 	fs.DurationVar(&o.ShutdownDelay, "shutdown-delay-duration", o.ShutdownDelay, "Time to keep serving after SIGTERM before shutting down.")
 	fs.BoolVar(&o.RunControllers, "run-controllers", o.RunControllers, "Run the region's controllers in this server (leader-elected); turn off to run them in arcturus controller-manager instead.")
 	o.Controllers.AddFlags(fs)
@@ -122,6 +133,9 @@ func (o *Options) Validate() error {
 	}
 	if len(o.EtcdServers) == 0 && o.EmbeddedEtcdClientPort == o.EmbeddedEtcdPeerPort {
 		return fmt.Errorf("embedded etcd client and peer ports must differ")
+	}
+	if _, err := uncachedResources(o.WatchCacheSizes); err != nil {
+		return err
 	}
 	if o.EtcdPrefix == "" || o.EtcdPrefix[0] != '/' {
 		return fmt.Errorf("--etcd-prefix %q must start with /", o.EtcdPrefix)

@@ -191,7 +191,11 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 
 	s.storageConfig = *storagebackend.NewDefaultConfig(o.EtcdPrefix, nil)
 	s.storageConfig.Transport.ServerList = etcdEndpoints
-	optsGetter := &restOptionsGetter{config: s.storageConfig, watchCache: o.WatchCache}
+	uncached, err := uncachedResources(o.WatchCacheSizes)
+	if err != nil {
+		return err
+	}
+	optsGetter := &restOptionsGetter{config: s.storageConfig, watchCache: o.WatchCache, uncached: uncached}
 	if s.etcd != nil {
 		s.etcdClient = newInProcessEtcd(s.etcd.InProcessClient, s.storageConfig.CompactionInterval)
 		optsGetter.raw = s.etcdClient.newRawStorage

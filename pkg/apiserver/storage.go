@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/generic"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
 	"k8s.io/apiserver/pkg/storage"
 	cacherstorage "k8s.io/apiserver/pkg/storage/cacher"
@@ -53,6 +55,8 @@ import (
 type restOptionsGetter struct {
 	config     storagebackend.Config
 	watchCache bool
+	// uncached resources skip the watch cache even when it is on.
+	uncached map[schema.GroupResource]bool
 	// raw makes a resource's etcd storage; generic.NewRawStorage if nil.
 	raw rawStorageFunc
 }
@@ -87,7 +91,7 @@ func (g *restOptionsGetter) GetRESTOptions(resource schema.GroupResource, exampl
 		raw = generic.NewRawStorage
 	}
 	decorator := undecorated(raw)
-	if g.watchCache {
+	if g.watchCache && !g.uncached[resource] {
 		decorator = withTenantCacher(raw)
 	}
 	return generic.RESTOptions{
@@ -97,6 +101,39 @@ func (g *restOptionsGetter) GetRESTOptions(resource schema.GroupResource, exampl
 		DeleteCollectionWorkers: 4,
 		ResourcePrefix:          tenantstore.ResourcePrefix(resource),
 	}, nil
+}
+
+// uncachedByDefault are the kinds that every tenant holds as configuration
+// and that no component of the region watches at volume, in
+// --watch-cache-sizes form. A cached object costs the server its decoded
+// form, index entries and field sets, and about three times that in
+// resident memory once allocation has scattered them; for the many idle
+// tenants of a region that is most of what each costs. Without the cache
+// their lists and watches are served by etcd, which holds them anyway. The
+// kinds watched per node or per workload (pods, nodes, leases, workloads)
+// stay cached: there the cache decodes each change once for many watchers.
+var uncachedByDefault = []string{
+	"events#0", // as kube-apiserver
+	"configmaps#0", "secrets#0", "serviceaccounts#0", "namespaces#0",
+	"roles.rbac.authorization.k8s.io#0", "rolebindings.rbac.authorization.k8s.io#0",
+	"clusterroles.rbac.authorization.k8s.io#0", "clusterrolebindings.rbac.authorization.k8s.io#0",
+	"tenants.tenancy.arcturus.io#0",
+}
+
+// uncachedResources are the resources whose watch cache size is 0, by
+// default or by watchCacheSizes.
+func uncachedResources(watchCacheSizes []string) (map[schema.GroupResource]bool, error) {
+	sizes, err := genericoptions.ParseWatchCacheSizes(append(slices.Clone(uncachedByDefault), watchCacheSizes...))
+	if err != nil {
+		return nil, fmt.Errorf("--watch-cache-sizes: %w", err)
+	}
+	uncached := map[schema.GroupResource]bool{}
+	for resource, size := range sizes {
+		if size == 0 {
+			uncached[resource] = true
+		}
+	}
+	return uncached, nil
 }
 
 // storageMediaType is protobuf for objects that encode themselves as

@@ -64,6 +64,11 @@ func WithWatchCache(enabled bool) Option {
 	return func(o *apiserver.Options) { o.WatchCache = enabled }
 }
 
+// WithWatchCacheSizes passes --watch-cache-sizes.
+func WithWatchCacheSizes(sizes ...string) Option {
+	return func(o *apiserver.Options) { o.WatchCacheSizes = sizes }
+}
+
 // WithControllers changes the settings of the server's lifecycle
 // controllers, such as the node monitor's grace period, which tests shorten.
 func WithControllers(change func(*controllers.Options)) Option {

@@ -18,12 +18,15 @@ package integration
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/arcturus-cloud/arcturus/test/framework"
 )
@@ -91,4 +94,80 @@ func TestStockClientGo(t *testing.T) {
 			t.Errorf("a tenant admin may not create config maps: %+v", got.Status)
 		}
 	})
+}
+
+// TestStockInformers runs client-go's shared informers, which fill
+// themselves with a watch-list stream by default, over config maps served
+// by etcd (their default) and by the watch cache.
+func TestStockInformers(t *testing.T) {
+	for name, opts := range map[string][]framework.Option{
+		"etcd":        nil,
+		"watch cache": {framework.WithWatchCacheSizes("configmaps#100")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := framework.StartServer(t, opts...)
+			s.CreateTenant(t, acme)
+			client := framework.Clientset(t, s.TenantAdmin(t, acme, user))
+			ctx, cancel := context.WithTimeout(context.Background(), watchTimeout)
+			defer cancel()
+			configMaps := client.CoreV1().ConfigMaps(metav1.NamespaceDefault)
+			if _, err := configMaps.Create(ctx, configMap(metav1.NamespaceDefault, "before", nil), metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+
+			seen := make(chan string, 16)
+			factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(metav1.NamespaceDefault))
+			informer := factory.Core().V1().ConfigMaps().Informer()
+			note := func(verb string) func(obj any) {
+				return func(obj any) {
+					if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+						obj = d.Obj
+					}
+					seen <- verb + " " + obj.(*corev1.ConfigMap).Name
+				}
+			}
+			if _, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+				AddFunc:    note("add"),
+				UpdateFunc: func(_, obj any) { note("update")(obj) },
+				DeleteFunc: note("delete"),
+			}); err != nil {
+				t.Fatal(err)
+			}
+			factory.Start(ctx.Done())
+			defer func() {
+				cancel() // Shutdown waits until the informers stop
+				factory.Shutdown()
+			}()
+			if !cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
+				t.Fatal("the informer did not sync")
+			}
+
+			after, err := configMaps.Create(ctx, configMap(metav1.NamespaceDefault, "after", map[string]string{"a": "1"}), metav1.CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			after.Data["a"] = "2"
+			if _, err := configMaps.Update(ctx, after, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := configMaps.Delete(ctx, "after", metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			// kube-root-ca.crt and the like may come and go; only the
+			// order of the test's own objects matters.
+			want := []string{"add before", "add after", "update after", "delete after"}
+			for len(want) > 0 {
+				select {
+				case got := <-seen:
+					if got == want[0] {
+						want = want[1:]
+					} else if slices.Contains(want, got) {
+						t.Fatalf("informer saw %q before %q", got, want[0])
+					}
+				case <-ctx.Done():
+					t.Fatalf("informer never saw %q", want[0])
+				}
+			}
+		})
+	}
 }
