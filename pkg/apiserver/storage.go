@@ -103,21 +103,22 @@ func (g *restOptionsGetter) GetRESTOptions(resource schema.GroupResource, exampl
 	}, nil
 }
 
-// uncachedByDefault are the kinds that every tenant holds as configuration
-// and that no component of the region watches at volume, in
-// --watch-cache-sizes form. A cached object costs the server its decoded
-// form, index entries and field sets, and about three times that in
-// resident memory once allocation has scattered them; for the many idle
-// tenants of a region that is most of what each costs. Without the cache
-// their lists and watches are served by etcd, which holds them anyway. The
-// kinds watched per node or per workload (pods, nodes, leases, workloads)
-// stay cached: there the cache decodes each change once for many watchers.
+// uncachedByDefault are, in --watch-cache-sizes form, the kinds that
+// tenants hold in bulk and that the server reads only when asked: events
+// (as in kube-apiserver), configmaps, secrets and the RBAC kinds, which the
+// authorizer keeps in a cache of its own. A cached object costs its decoded
+// form, index entries, field sets and the versions its recent events hold,
+// and about three times that in resident memory once allocation has
+// scattered them; for the many idle tenants of a region that was most of
+// what each cost. Without the cache their lists and watches are served by
+// etcd, which holds them anyway. The kinds watched per node or per
+// workload (pods, nodes, leases, workloads) stay cached, where one decode
+// serves many watchers, and so do the kinds that requests look up on the
+// way in (tenants, namespaces, service accounts: GetCachedOrLive).
 var uncachedByDefault = []string{
-	"events#0", // as kube-apiserver
-	"configmaps#0", "secrets#0", "serviceaccounts#0", "namespaces#0",
+	"events#0", "configmaps#0", "secrets#0",
 	"roles.rbac.authorization.k8s.io#0", "rolebindings.rbac.authorization.k8s.io#0",
 	"clusterroles.rbac.authorization.k8s.io#0", "clusterrolebindings.rbac.authorization.k8s.io#0",
-	"tenants.tenancy.arcturus.io#0",
 }
 
 // uncachedResources are the resources whose watch cache size is 0, by
