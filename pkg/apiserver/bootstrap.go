@@ -31,7 +31,6 @@ import (
 
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/tenant"
-	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -82,17 +81,4 @@ func TenancyClient(config *rest.Config) (*rest.RESTClient, error) {
 		return nil, fmt.Errorf("tenancy client: %w", err)
 	}
 	return client, nil
-}
-
-// lookupTenant tells whether a tenant exists and is terminating.
-func (s *apiStorage) lookupTenant(ctx context.Context, name tenancy.Name) (exists, terminating bool, err error) {
-	obj, err := tenantstore.GetCachedOrLive(tenancy.WithTenant(ctx, tenancy.System), s.tenants, string(name))
-	if apierrors.IsNotFound(err) {
-		return false, false, nil
-	}
-	if err != nil {
-		return false, false, err
-	}
-	t := obj.(*tenancyv1.Tenant)
-	return true, t.DeletionTimestamp != nil || t.Status.Phase == tenancyv1.TenantTerminating, nil
 }

@@ -78,6 +78,7 @@ type Server struct {
 	// storageConfig is kept for the etcd health checks.
 	storageConfig storagebackend.Config
 	rbacSource    *rbacauthz.CachedSource
+	lifecycle     *lifecycleIndex
 	// controllers runs the elected controllers; Run waits for it, so that
 	// their Lease is handed back before the server returns.
 	controllers sync.WaitGroup
@@ -214,6 +215,7 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 	if err != nil {
 		return err
 	}
+	s.lifecycle = newLifecycleIndex(storage.tenants, storage.namespaces)
 	roots := x509.NewCertPool()
 	roots.AddCert(s.ca.Cert)
 	authn, err := authentication.New(authentication.Config{
@@ -227,17 +229,17 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 	}
 	config.Authentication.Authenticator = authn
 	// Quota goes last: it charges the tenant for objects the others let in.
-	quota, err := tenantquota.New(storage.tenants, storage.groups[tenancyv1.GroupName]["tenants/status"])
+	quota, err := tenantquota.New(storage.tenants, storage.groups[tenancyv1.GroupName]["tenants/status"], s.lifecycle.TenantQuota)
 	if err != nil {
 		return err
 	}
 	config.AdmissionControl = admission.NewChainHandler(
-		lifecycle.New(storage.namespaces, storage.lookupTenant),
+		lifecycle.New(s.lifecycle.Namespace, s.lifecycle.Tenant),
 		rbacescalation.New(authz, rules, rbacAuthorizer),
 		quota,
 	)
 	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
-		h := tenancy.WithTenantExistence(apiHandler, storage.lookupTenant, c.Serializer)
+		h := tenancy.WithTenantExistence(apiHandler, s.lifecycle.Tenant, c.Serializer)
 		h = genericapiserver.DefaultBuildHandlerChain(h, c)
 		return tenancy.WithTenantPath(h, c.Serializer)
 	}
@@ -256,10 +258,17 @@ func (s *Server) build(servingCert, servingKey string, etcdEndpoints []string) e
 }
 
 // addPostStartHooks starts what needs the server serving: the RBAC cache
-// (read through the server itself), the system tenant, and the etcd checks.
+// (read through the server itself), the lifecycle index, the system tenant,
+// and the etcd checks.
 func (s *Server) addPostStartHooks() error {
 	if err := s.generic.AddPostStartHook("rbac-cache", func(ctx genericapiserver.PostStartHookContext) error {
 		go s.rbacSource.Run(ctx)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := s.generic.AddPostStartHook("lifecycle-index", func(ctx genericapiserver.PostStartHookContext) error {
+		go s.lifecycle.Run(ctx)
 		return nil
 	}); err != nil {
 		return err

@@ -104,19 +104,20 @@ func (g *restOptionsGetter) GetRESTOptions(resource schema.GroupResource, exampl
 }
 
 // uncachedByDefault are, in --watch-cache-sizes form, the kinds that
-// tenants hold in bulk and that the server reads only when asked: events
-// (as in kube-apiserver), configmaps, secrets and the RBAC kinds, which the
-// authorizer keeps in a cache of its own. A cached object costs its decoded
-// form, index entries, field sets and the versions its recent events hold,
-// and about three times that in resident memory once allocation has
-// scattered them; for the many idle tenants of a region that was most of
-// what each cost. Without the cache their lists and watches are served by
-// etcd, which holds them anyway. The kinds watched per node or per
+// tenants hold in bulk and that no component of the region watches at
+// volume: events (as in kube-apiserver), configmaps, secrets, the RBAC
+// kinds (the authorizer caches them itself), and namespaces and tenants
+// (requests look them up in the lifecycleIndex). A cached object costs its
+// decoded form, index entries, field sets and the versions its recent
+// events hold, and about three times that in resident memory once
+// allocation has scattered them; for the many idle tenants of a region that
+// was most of what each cost. Without the cache their lists and watches are
+// served by etcd, which holds them anyway. The kinds watched per node or per
 // workload (pods, nodes, leases, workloads) stay cached, where one decode
-// serves many watchers, and so do the kinds that requests look up on the
-// way in (tenants, namespaces, service accounts: GetCachedOrLive).
+// serves many watchers, and so do service accounts, which token
+// authentication reads (GetCachedOrLive).
 var uncachedByDefault = []string{
-	"events#0", "configmaps#0", "secrets#0",
+	"events#0", "configmaps#0", "secrets#0", "namespaces#0", "tenants.tenancy.arcturus.io#0",
 	"roles.rbac.authorization.k8s.io#0", "rolebindings.rbac.authorization.k8s.io#0",
 	"clusterroles.rbac.authorization.k8s.io#0", "clusterrolebindings.rbac.authorization.k8s.io#0",
 }

@@ -32,9 +32,9 @@ func TestUncachedResources(t *testing.T) {
 		want    map[schema.GroupResource]bool
 		wantErr bool
 	}{
-		{flag: nil, want: map[schema.GroupResource]bool{configMaps: true, pods: false, tenants: false}},
+		{flag: nil, want: map[schema.GroupResource]bool{configMaps: true, pods: false, tenants: true}},
 		{flag: []string{"pods#0"}, want: map[schema.GroupResource]bool{configMaps: true, pods: true}},
-		{flag: []string{"configmaps#100", "tenants.tenancy.arcturus.io#0"}, want: map[schema.GroupResource]bool{configMaps: false, tenants: true}},
+		{flag: []string{"configmaps#100", "tenants.tenancy.arcturus.io#1"}, want: map[schema.GroupResource]bool{configMaps: false, tenants: false}},
 		{flag: []string{"configmaps"}, wantErr: true},
 		{flag: []string{"configmaps#-1"}, wantErr: true},
 	} {

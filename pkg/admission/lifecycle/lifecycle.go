@@ -27,9 +27,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/admission"
-	"k8s.io/apiserver/pkg/registry/rest"
 
-	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -45,14 +43,18 @@ var immortalNamespaces = map[string]bool{
 // tenants, and deletion of the namespaces every tenant keeps.
 type Lifecycle struct {
 	*admission.Handler
-	namespaces rest.Getter
+	namespaces NamespaceLookup
 	tenants    tenancy.Lookup
 }
 
+// NamespaceLookup tells whether a namespace of the tenant of ctx exists and
+// whether it is terminating.
+type NamespaceLookup func(ctx context.Context, name string) (exists, terminating bool, err error)
+
 var _ admission.ValidationInterface = &Lifecycle{}
 
-// New returns the plugin; namespaces reads the namespaces of a request's tenant.
-func New(namespaces rest.Getter, tenants tenancy.Lookup) *Lifecycle {
+// New returns the plugin.
+func New(namespaces NamespaceLookup, tenants tenancy.Lookup) *Lifecycle {
 	return &Lifecycle{
 		Handler:    admission.NewHandler(admission.Create, admission.Delete),
 		namespaces: namespaces,
@@ -83,12 +85,15 @@ func (l *Lifecycle) Validate(ctx context.Context, a admission.Attributes, _ admi
 	if isNamespace || a.GetNamespace() == "" {
 		return nil
 	}
-	ns, err := l.namespace(ctx, a.GetNamespace())
+	exists, terminating, err := l.namespaces(ctx, a.GetNamespace())
 	if err != nil {
-		return err
+		return apierrors.NewInternalError(fmt.Errorf("looking up namespace %s: %w", a.GetNamespace(), err))
 	}
-	if ns.Status.Phase == corev1.NamespaceTerminating {
-		return admission.NewForbidden(a, fmt.Errorf("unable to create new content in namespace %s because it is being terminated", ns.Name))
+	if !exists {
+		return apierrors.NewNotFound(corev1.Resource("namespaces"), a.GetNamespace())
+	}
+	if terminating {
+		return admission.NewForbidden(a, fmt.Errorf("unable to create new content in namespace %s because it is being terminated", a.GetNamespace()))
 	}
 	return nil
 }
@@ -102,17 +107,4 @@ func (l *Lifecycle) tenantTerminating(ctx context.Context, t tenancy.Name) (bool
 		return false, fmt.Errorf("looking up tenant %s: %w", t, err)
 	}
 	return terminating, nil
-}
-
-func (l *Lifecycle) namespace(ctx context.Context, name string) (*corev1.Namespace, error) {
-	obj, err := tenantstore.GetCachedOrLive(ctx, l.namespaces, name)
-	if apierrors.IsNotFound(err) {
-		// The storage names the request's resource in its error; the
-		// missing object is the namespace.
-		return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
-	}
-	if err != nil {
-		return nil, apierrors.NewInternalError(fmt.Errorf("looking up namespace %s: %w", name, err))
-	}
-	return obj.(*corev1.Namespace), nil
 }

@@ -34,7 +34,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	quota "k8s.io/apiserver/pkg/quota/v1"
@@ -42,7 +41,6 @@ import (
 
 	arcv1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
-	"github.com/arcturus-cloud/arcturus/pkg/registry/tenantstore"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -64,6 +62,7 @@ const (
 type Quota struct {
 	*admission.Handler
 	tenants rest.Getter
+	quotas  QuotaLookup
 	status  rest.Updater
 	locks   [lockStripes]sync.Mutex
 	now     func() time.Time
@@ -71,9 +70,14 @@ type Quota struct {
 
 var _ admission.ValidationInterface = &Quota{}
 
+// QuotaLookup is the quota of a tenant, nil for none or for a tenant that
+// does not exist. It may lag the stored Tenant: it only spares the plugin
+// reading the tenants that have no quota.
+type QuotaLookup func(ctx context.Context, t tenancy.Name) (corev1.ResourceList, error)
+
 // New returns the plugin. tenants reads Tenant objects; status is the
 // storage of tenants/status, through which usage is charged.
-func New(tenants rest.Getter, status rest.Storage) (*Quota, error) {
+func New(tenants rest.Getter, status rest.Storage, quotas QuotaLookup) (*Quota, error) {
 	updater, ok := status.(rest.Updater)
 	if !ok {
 		return nil, fmt.Errorf("tenant quota admission: the tenants/status storage %T cannot update", status)
@@ -81,6 +85,7 @@ func New(tenants rest.Getter, status rest.Storage) (*Quota, error) {
 	return &Quota{
 		Handler: admission.NewHandler(admission.Create),
 		tenants: tenants,
+		quotas:  quotas,
 		status:  updater,
 		now:     time.Now,
 	}, nil
@@ -99,12 +104,12 @@ func (q *Quota) Validate(ctx context.Context, a admission.Attributes, _ admissio
 		return nil
 	}
 	ctx = tenantsContext(ctx)
-	tenant, err := q.get(ctx, t, true)
-	if err != nil || tenant == nil || len(tenant.Spec.Quota) == 0 {
-		return err
+	hard, err := q.quotas(ctx, t)
+	if err != nil {
+		return apierrors.NewInternalError(fmt.Errorf("looking up the quota of tenant %s: %w", t, err))
 	}
 	gr := a.GetResource().GroupResource()
-	limited := MatchingResources(gr, tenant.Spec.Quota)
+	limited := MatchingResources(gr, hard)
 	if len(limited) == 0 {
 		return nil
 	}
@@ -122,16 +127,10 @@ func (q *Quota) Validate(ctx context.Context, a admission.Attributes, _ admissio
 	lock := &q.locks[stripe(t)]
 	lock.Lock()
 	defer lock.Unlock()
-	// The first attempt works from the cached tenant. A conflict, or a
-	// refusal, which a recount the cache has not seen yet may lift, reads
-	// the stored tenant instead.
-	live := false
-	for attempt := range chargeAttempts {
-		if attempt > 0 {
-			if tenant, err = q.get(ctx, t, false); err != nil || tenant == nil {
-				return err
-			}
-			live = true
+	for range chargeAttempts {
+		tenant, err := q.get(ctx, t)
+		if err != nil || tenant == nil {
+			return err
 		}
 		// The quota is what the spec says now, not what the controller last
 		// saw, so that lowering it takes effect at once; the usage must be
@@ -142,16 +141,10 @@ func (q *Quota) Validate(ctx context.Context, a admission.Attributes, _ admissio
 			return nil
 		}
 		if missing := unknown(tenant.Status.Used, limited); len(missing) > 0 {
-			if !live {
-				continue
-			}
 			return admission.NewForbidden(a, fmt.Errorf("status unknown for quota: %s, resources: %s", name, strings.Join(missing, ",")))
 		}
 		used, err := Charge(name, tenant.Spec.Quota, tenant.Status.Used, delta)
 		if err != nil {
-			if !live {
-				continue
-			}
 			return admission.NewForbidden(a, err)
 		}
 		if a.IsDryRun() {
@@ -171,16 +164,10 @@ func (q *Quota) Validate(ctx context.Context, a admission.Attributes, _ admissio
 	return apierrors.NewInternalError(fmt.Errorf("charging quota of tenant %s: it changed %d times in a row", t, chargeAttempts))
 }
 
-// get reads the Tenant object of t, from the watch cache if cached; a
-// missing tenant is nil, left to the handler that answers 404 for it.
-func (q *Quota) get(ctx context.Context, t tenancy.Name, cached bool) (*tenancyv1.Tenant, error) {
-	var obj runtime.Object
-	var err error
-	if cached {
-		obj, err = tenantstore.GetCachedOrLive(ctx, q.tenants, t.String())
-	} else {
-		obj, err = q.tenants.Get(ctx, t.String(), &metav1.GetOptions{})
-	}
+// get reads the stored Tenant object of t; a missing tenant is nil, left
+// to the handler that answers 404 for it.
+func (q *Quota) get(ctx context.Context, t tenancy.Name) (*tenancyv1.Tenant, error) {
+	obj, err := q.tenants.Get(ctx, t.String(), &metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}

@@ -36,7 +36,7 @@ import (
 
 // fakeTenants stores tenants as the tenants storage does, for Get and for
 // status updates with a resourceVersion precondition. stale, when set, is
-// what a cached read returns.
+// what the quota lookup has seen of a tenant.
 type fakeTenants struct {
 	mu      sync.Mutex
 	tenants map[string]*tenancyv1.Tenant
@@ -44,6 +44,21 @@ type fakeTenants struct {
 	// conflicts fails that many updates with a conflict first.
 	conflicts int
 	updates   int
+	reads     int
+}
+
+// quota is the plugin's QuotaLookup: stale's quota where set, as an index
+// that has not yet seen a change would answer.
+func (f *fakeTenants) quota(_ context.Context, t tenancy.Name) (corev1.ResourceList, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.stale[string(t)]; ok {
+		return s.Spec.Quota, nil
+	}
+	if s, ok := f.tenants[string(t)]; ok {
+		return s.Spec.Quota, nil
+	}
+	return nil, nil
 }
 
 func newFakeTenants(ts ...*tenancyv1.Tenant) *fakeTenants {
@@ -64,9 +79,7 @@ func (f *fakeTenants) Get(ctx context.Context, name string, opts *metav1.GetOpti
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if t, ok := f.stale[name]; ok && opts.ResourceVersion == "0" {
-		return t.DeepCopy(), nil
-	}
+	f.reads++
 	t, ok := f.tenants[name]
 	if !ok {
 		return nil, apierrors.NewNotFound(tenancyv1.Resource("tenants"), name)
@@ -128,7 +141,7 @@ func (q *Quota) admit(r request) error {
 
 func newQuota(t *testing.T, f *fakeTenants) *Quota {
 	t.Helper()
-	q, err := New(f, f)
+	q, err := New(f, f, f.quota)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,8 +237,8 @@ func TestAdmissionWaitsForUsage(t *testing.T) {
 		`pods "p" is forbidden: status unknown for quota: tenant acme, resources: pods`)
 }
 
-// A stale cached tenant or a concurrent writer costs a retry against the
-// stored tenant, not a refusal; the charge adds to the stored usage.
+// A concurrent writer costs a retry against the stored tenant, not a
+// refusal; the charge adds to the stored usage.
 func TestAdmissionRetriesConflicts(t *testing.T) {
 	f := newFakeTenants(tenantWith("acme", list("pods", "3"), list("pods", "1")))
 	stale := f.tenants["acme"].DeepCopy()
@@ -276,8 +289,8 @@ func TestAdmissionConcurrentCharges(t *testing.T) {
 	expectList(t, "usage", f.used("acme"), list("count/configmaps", "100"))
 }
 
-// A refusal is never made from a cached tenant that a recount has since
-// changed: admission asks the stored tenant before it refuses.
+// Usage always comes from the stored tenant, never from what the quota
+// lookup last saw of it.
 func TestAdmissionRefusesOnlyOnStoredUsage(t *testing.T) {
 	f := newFakeTenants(tenantWith("acme", list("pods", "2"), list("pods", "1")))
 	for name, stale := range map[string]corev1.ResourceList{"exceeded": list("pods", "2"), "not counted": nil} {
@@ -293,4 +306,22 @@ func TestAdmissionRefusesOnlyOnStoredUsage(t *testing.T) {
 			expectList(t, "charged", f.used("acme"), list("pods", "2"))
 		})
 	}
+}
+
+// Tenants without a quota cost no read of their Tenant object; a quota the
+// lookup has not seen yet is enforced from the next create on.
+func TestAdmissionReadsOnlyTenantsWithQuota(t *testing.T) {
+	f := newFakeTenants(tenantWith("acme", nil, nil))
+	q := newQuota(t, f)
+	for i := range 3 {
+		if err := q.admit(request{tenant: "acme", resource: "pods", obj: cpuPod(strconv.Itoa(i), "1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.reads != 0 {
+		t.Errorf("%d reads of a tenant without quota, want 0", f.reads)
+	}
+	f.tenants["acme"] = tenantWith("acme", list("pods", "1"), list("pods", "1"))
+	expectForbidden(t, q.admit(request{tenant: "acme", resource: "pods", obj: cpuPod("p", "1")}),
+		`pods "p" is forbidden: exceeded quota: tenant acme, requested: pods=1, used: pods=1, limited: pods=1`)
 }
