@@ -20,7 +20,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -48,9 +47,8 @@ type lifecycleIndex struct {
 	tenantStore    restStore
 	namespaceStore restStore
 
-	mu         sync.RWMutex
-	tenants    map[tenancy.Name]tenantEntry
-	namespaces map[tenantNamespace]bool // → terminating
+	tenants    *entries[tenancy.Name, tenantEntry]
+	namespaces *entries[tenantNamespace, bool] // → terminating
 }
 
 type tenantEntry struct {
@@ -74,8 +72,14 @@ func newLifecycleIndex(tenants, namespaces restStore) *lifecycleIndex {
 	return &lifecycleIndex{
 		tenantStore:    tenants,
 		namespaceStore: namespaces,
-		tenants:        map[tenancy.Name]tenantEntry{},
-		namespaces:     map[tenantNamespace]bool{},
+		tenants: newEntries(func(obj any) (tenancy.Name, tenantEntry) {
+			t := obj.(*tenancyv1.Tenant)
+			return tenancy.Name(t.Name), tenantEntryOf(t)
+		}),
+		namespaces: newEntries(func(obj any) (tenantNamespace, bool) {
+			ns := obj.(*corev1.Namespace)
+			return tenantNamespace{tenancy.Name(ns.Annotations[tenancy.Annotation]), ns.Name}, namespaceTerminating(ns)
+		}),
 	}
 }
 
@@ -84,14 +88,14 @@ func (x *lifecycleIndex) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for name, feed := range map[string]struct {
 		store restStore
-		sink  indexSink
+		sink  cache.ReflectorStore
 	}{
-		"tenants":    {x.tenantStore, indexSink{put: x.putTenant, remove: x.removeTenant, replace: x.replaceTenants}},
-		"namespaces": {x.namespaceStore, indexSink{put: x.putNamespace, remove: x.removeNamespace, replace: x.replaceNamespaces}},
+		"tenants":    {x.tenantStore, x.tenants},
+		"namespaces": {x.namespaceStore, x.namespaces},
 	} {
 		logger := klog.FromContext(ctx).WithValues("index", name)
 		r := cache.NewReflectorWithOptions(storageListWatch(feed.store), nil, feed.sink,
-			cache.ReflectorOptions{Name: "lifecycle index of " + name, Logger: &logger, MinWatchTimeout: 5 * time.Minute})
+			cache.ReflectorOptions{Name: "lifecycle index of " + name, Logger: &logger})
 		wg.Go(func() { r.RunWithContext(ctx) })
 	}
 	wg.Wait()
@@ -111,10 +115,7 @@ func (x *lifecycleIndex) TenantQuota(ctx context.Context, name tenancy.Name) (co
 }
 
 func (x *lifecycleIndex) tenant(ctx context.Context, name tenancy.Name) (tenantEntry, bool, error) {
-	x.mu.RLock()
-	e, ok := x.tenants[name]
-	x.mu.RUnlock()
-	if ok {
+	if e, ok := x.tenants.get(name); ok {
 		return e, true, nil
 	}
 	obj, err := x.tenantStore.Get(genericapirequest.WithNamespace(tenancy.WithTenant(ctx, tenancy.System), metav1.NamespaceNone),
@@ -132,10 +133,7 @@ func (x *lifecycleIndex) tenant(ctx context.Context, name tenancy.Name) (tenantE
 // whether it is terminating.
 func (x *lifecycleIndex) Namespace(ctx context.Context, name string) (exists, terminating bool, err error) {
 	t, _ := tenancy.From(ctx)
-	x.mu.RLock()
-	terminating, ok := x.namespaces[tenantNamespace{t, name}]
-	x.mu.RUnlock()
-	if ok {
+	if terminating, ok := x.namespaces.get(tenantNamespace{t, name}); ok {
 		return true, terminating, nil
 	}
 	obj, err := x.namespaceStore.Get(genericapirequest.WithNamespace(ctx, metav1.NamespaceNone), name, &metav1.GetOptions{})
@@ -160,77 +158,58 @@ func namespaceTerminating(ns *corev1.Namespace) bool {
 	return ns.DeletionTimestamp != nil || ns.Status.Phase == corev1.NamespaceTerminating
 }
 
-func namespaceKey(ns *corev1.Namespace) tenantNamespace {
-	return tenantNamespace{tenancy.Name(ns.Annotations[tenancy.Annotation]), ns.Name}
+// entries is a map that a reflector fills: entry makes the key and value
+// of an object, keeping only what the index needs of it.
+type entries[K comparable, V any] struct {
+	entry func(obj any) (K, V)
+	mu    sync.RWMutex
+	m     map[K]V
 }
 
-func (x *lifecycleIndex) putTenant(obj any) {
-	t := obj.(*tenancyv1.Tenant)
-	x.mu.Lock()
-	x.tenants[tenancy.Name(t.Name)] = tenantEntryOf(t)
-	x.mu.Unlock()
+var _ cache.ReflectorStore = &entries[string, bool]{}
+
+func newEntries[K comparable, V any](entry func(obj any) (K, V)) *entries[K, V] {
+	return &entries[K, V]{entry: entry, m: map[K]V{}}
 }
 
-func (x *lifecycleIndex) removeTenant(obj any) {
-	t := obj.(*tenancyv1.Tenant)
-	x.mu.Lock()
-	delete(x.tenants, tenancy.Name(t.Name))
-	x.mu.Unlock()
+func (e *entries[K, V]) get(k K) (V, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	v, ok := e.m[k]
+	return v, ok
 }
 
-func (x *lifecycleIndex) replaceTenants(objs []any) {
-	tenants := make(map[tenancy.Name]tenantEntry, len(objs))
-	for _, obj := range objs {
-		t := obj.(*tenancyv1.Tenant)
-		tenants[tenancy.Name(t.Name)] = tenantEntryOf(t)
-	}
-	x.mu.Lock()
-	x.tenants = tenants
-	x.mu.Unlock()
-}
-
-func (x *lifecycleIndex) putNamespace(obj any) {
-	ns := obj.(*corev1.Namespace)
-	x.mu.Lock()
-	x.namespaces[namespaceKey(ns)] = namespaceTerminating(ns)
-	x.mu.Unlock()
-}
-
-func (x *lifecycleIndex) removeNamespace(obj any) {
-	ns := obj.(*corev1.Namespace)
-	x.mu.Lock()
-	delete(x.namespaces, namespaceKey(ns))
-	x.mu.Unlock()
-}
-
-func (x *lifecycleIndex) replaceNamespaces(objs []any) {
-	namespaces := make(map[tenantNamespace]bool, len(objs))
-	for _, obj := range objs {
-		ns := obj.(*corev1.Namespace)
-		namespaces[namespaceKey(ns)] = namespaceTerminating(ns)
-	}
-	x.mu.Lock()
-	x.namespaces = namespaces
-	x.mu.Unlock()
-}
-
-// indexSink is the reflector's store: it hands each object to the index,
-// which keeps what it needs of it, and keeps nothing itself.
-type indexSink struct {
-	put, remove func(obj any)
-	replace     func(objs []any)
-}
-
-var _ cache.ReflectorStore = indexSink{}
-
-func (s indexSink) Add(obj any) error    { s.put(obj); return nil }
-func (s indexSink) Update(obj any) error { s.put(obj); return nil }
-func (s indexSink) Delete(obj any) error { s.remove(obj); return nil }
-func (s indexSink) Replace(objs []any, _ string) error {
-	s.replace(objs)
+func (e *entries[K, V]) Add(obj any) error {
+	k, v := e.entry(obj)
+	e.mu.Lock()
+	e.m[k] = v
+	e.mu.Unlock()
 	return nil
 }
-func (indexSink) Resync() error { return nil }
+
+func (e *entries[K, V]) Update(obj any) error { return e.Add(obj) }
+
+func (e *entries[K, V]) Delete(obj any) error {
+	k, _ := e.entry(obj)
+	e.mu.Lock()
+	delete(e.m, k)
+	e.mu.Unlock()
+	return nil
+}
+
+func (e *entries[K, V]) Replace(objs []any, _ string) error {
+	m := make(map[K]V, len(objs))
+	for _, obj := range objs {
+		k, v := e.entry(obj)
+		m[k] = v
+	}
+	e.mu.Lock()
+	e.m = m
+	e.mu.Unlock()
+	return nil
+}
+
+func (e *entries[K, V]) Resync() error { return nil }
 
 // storageListWatch lists and watches a resource of every tenant straight
 // from its registry storage, as the watch cache does, without a request.
