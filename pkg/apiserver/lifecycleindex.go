@@ -86,18 +86,14 @@ func newLifecycleIndex(tenants, namespaces restStore) *lifecycleIndex {
 // Run fills the index and keeps it current until ctx ends.
 func (x *lifecycleIndex) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for name, feed := range map[string]struct {
-		store restStore
-		sink  cache.ReflectorStore
-	}{
-		"tenants":    {x.tenantStore, x.tenants},
-		"namespaces": {x.namespaceStore, x.namespaces},
-	} {
+	feed := func(name string, store restStore, sink cache.ReflectorStore) {
 		logger := klog.FromContext(ctx).WithValues("index", name)
-		r := cache.NewReflectorWithOptions(storageListWatch(feed.store), nil, feed.sink,
+		r := cache.NewReflectorWithOptions(storageListWatch(store), nil, sink,
 			cache.ReflectorOptions{Name: "lifecycle index of " + name, Logger: &logger})
 		wg.Go(func() { r.RunWithContext(ctx) })
 	}
+	feed("tenants", x.tenantStore, x.tenants)
+	feed("namespaces", x.namespaceStore, x.namespaces)
 	wg.Wait()
 }
 
