@@ -218,16 +218,21 @@ func (a *Agent) noticeNode(obj any) {
 }
 
 // sameStatus compares statuses without heartbeat and transition times.
+// Every node runs it every statusUpdateInterval, so it compares the
+// conditions field by field rather than deep-copying both statuses to
+// blank their times.
 func sameStatus(a, b corev1.NodeStatus) bool {
-	strip := func(s corev1.NodeStatus) corev1.NodeStatus {
-		s = *s.DeepCopy()
-		for i := range s.Conditions {
-			s.Conditions[i].LastHeartbeatTime = metav1.Time{}
-			s.Conditions[i].LastTransitionTime = metav1.Time{}
-		}
-		return s
+	if len(a.Conditions) != len(b.Conditions) {
+		return false
 	}
-	return apiequality.Semantic.DeepEqual(strip(a), strip(b))
+	for i, x := range a.Conditions {
+		y := b.Conditions[i]
+		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message {
+			return false
+		}
+	}
+	a.Conditions, b.Conditions = nil, nil
+	return apiequality.Semantic.DeepEqual(a, b)
 }
 
 func (a *Agent) nodeConditions(ctx context.Context, n *node) []corev1.NodeCondition {
