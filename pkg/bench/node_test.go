@@ -177,15 +177,6 @@ renewals_total{result="error",node="a"} 1
 	}
 }
 
-func TestUnescapeMountPath(t *testing.T) {
-	if got := unescapeMountPath(`/tmp/a\040b/c\134d`); got != `/tmp/a b/c\d` {
-		t.Errorf("got %q", got)
-	}
-	if got := unescapeMountPath(`/plain\0`); got != `/plain\0` {
-		t.Errorf("short escape: got %q", got)
-	}
-}
-
 func TestNodeConfigValidate(t *testing.T) {
 	if err := NewNodeConfig().Validate(); err != nil {
 		t.Errorf("defaults: %v", err)

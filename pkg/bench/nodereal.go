@@ -52,6 +52,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 	"github.com/arcturus-cloud/arcturus/pkg/authorization/rbac"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
+	"github.com/arcturus-cloud/arcturus/pkg/internal/mountinfo"
 	"github.com/arcturus-cloud/arcturus/pkg/oci"
 	"github.com/arcturus-cloud/arcturus/pkg/pki"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
@@ -931,20 +932,15 @@ func (n *realNode) removeLeakedMasquerade() error {
 // unmountUnder detaches every mount below the given directories, deepest
 // first, so that they can be removed.
 func unmountUnder(dirs ...string) error {
-	data, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := mountinfo.Read()
 	if err != nil {
 		return err
 	}
 	var points []string
-	for line := range strings.Lines(string(data)) {
-		f := strings.Fields(line)
-		if len(f) < 5 {
-			continue
-		}
-		p := unescapeMountPath(f[4])
+	for _, m := range mounts {
 		for _, d := range dirs {
-			if d != "" && strings.HasPrefix(p, d+"/") {
-				points = append(points, p)
+			if d != "" && strings.HasPrefix(m.Point, d+"/") {
+				points = append(points, m.Point)
 			}
 		}
 	}
@@ -956,23 +952,6 @@ func unmountUnder(dirs ...string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// unescapeMountPath undoes the octal escapes (\040 for a space) of
-// /proc/self/mountinfo.
-func unescapeMountPath(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // collectServerErrors adds a server's 5xx and 429 answers to the table.

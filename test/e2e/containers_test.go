@@ -275,8 +275,10 @@ func TestContainers(t *testing.T) {
 		if after.ContainerID != before || after.RestartCount != 0 {
 			t.Errorf("after an agent restart: container %s (restarts %d), was %s", after.ContainerID, after.RestartCount, before)
 		}
-		uid := c.waitPod(t, "survivor", "Running", phase(corev1.PodRunning)).UID
+		survivor := c.waitPod(t, "survivor", "Running", phase(corev1.PodRunning))
+		uid := survivor.UID
 		c.kubectl(t, "delete", "pod", "survivor", "--grace-period=1")
+		expectHostClean(t, uid, survivor.Status.PodIP)
 		refs, err := c.node.CRI(t).Pods(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -143,6 +143,7 @@ spec:
 	}
 
 	c.kubectl(t, "delete", "pod", "tiny", "--grace-period=5")
+	expectHostClean(t, pod.UID, pod.Status.PodIP)
 	if _, err := get(ctx); err == nil {
 		t.Error("pod still there after kubectl delete returned")
 	}

@@ -96,7 +96,7 @@ func (r *Runtime) sandboxConfig(pod *v1.Pod, attempt uint32) *runtimeapi.PodSand
 		PortMappings: ports,
 		Labels:       podLabels(pod),
 		Linux: &runtimeapi.LinuxPodSandboxConfig{
-			CgroupParent: "/arcturus/pod" + string(pod.UID),
+			CgroupParent: podCgroup(pod.UID),
 			SecurityContext: &runtimeapi.LinuxSandboxSecurityContext{
 				NamespaceOptions: &runtimeapi.NamespaceOption{
 					Network: runtimeapi.NamespaceMode_POD,

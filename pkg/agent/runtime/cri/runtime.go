@@ -238,6 +238,9 @@ func (r *Runtime) RemovePod(ctx context.Context, uid types.UID) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	if err := removePodCgroup(uid); err != nil {
+		return fmt.Errorf("removing pod cgroup: %w", err)
+	}
 	if err := os.RemoveAll(r.podDir(uid)); err != nil {
 		return fmt.Errorf("removing pod directory: %w", err)
 	}
