@@ -236,6 +236,10 @@ func TestContainers(t *testing.T) {
 		if p.Status.Reason != "OutOfmemory" {
 			t.Errorf("reason %q, want OutOfmemory", p.Status.Reason)
 		}
+
+		// Pods that never ran, failed to start or crash-loop go away
+		// without a trace, as running ones do.
+		c.deleteClean(t, "no-image", "no-command", "too-big", "crash")
 	})
 
 	t.Run("graceful deletion", func(t *testing.T) {
@@ -275,10 +279,8 @@ func TestContainers(t *testing.T) {
 		if after.ContainerID != before || after.RestartCount != 0 {
 			t.Errorf("after an agent restart: container %s (restarts %d), was %s", after.ContainerID, after.RestartCount, before)
 		}
-		survivor := c.waitPod(t, "survivor", "Running", phase(corev1.PodRunning))
-		uid := survivor.UID
-		c.kubectl(t, "delete", "pod", "survivor", "--grace-period=1")
-		expectHostClean(t, uid, survivor.Status.PodIP)
+		uid := c.waitPod(t, "survivor", "Running", phase(corev1.PodRunning)).UID
+		c.deleteClean(t, "survivor")
 		refs, err := c.node.CRI(t).Pods(ctx)
 		if err != nil {
 			t.Fatal(err)

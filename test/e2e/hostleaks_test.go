@@ -29,10 +29,30 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/arcturus-cloud/arcturus/test/framework"
 )
+
+// deleteClean deletes pods with kubectl, then expects them gone from the
+// host.
+func (c *cluster) deleteClean(t *testing.T, names ...string) {
+	t.Helper()
+	var pods []*corev1.Pod
+	for _, name := range names {
+		p, err := c.pods.CoreV1().Pods(metav1.NamespaceDefault).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pods = append(pods, p)
+	}
+	c.kubectl(t, append([]string{"delete", "pod", "--grace-period=1"}, names...)...)
+	for _, p := range pods {
+		expectHostClean(t, p.UID, p.Status.PodIP)
+	}
+}
 
 // expectHostClean waits until a deleted pod has left nothing on the host:
 // no process, cgroup or mount naming its UID, and no masquerading rule for
