@@ -275,7 +275,7 @@ func Run(ctx context.Context, c *Config, out, log io.Writer) error {
 	r.serverErrors.write(r.out)
 	r.reportFailures()
 	r.cpu.write(r.out)
-	fmt.Fprintf(r.out, "\nLoad average at end: %s\n", loadAverage())
+	fmt.Fprintf(r.out, "\n%s\n", atEnd())
 	if len(r.problems) > 0 {
 		return errors.New(strings.Join(r.problems, "; "))
 	}

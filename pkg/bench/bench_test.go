@@ -301,3 +301,12 @@ func BenchmarkList100ConfigMaps(b *testing.B) {
 	}
 	report(b, rec.summary())
 }
+
+func TestSpeedProbe(t *testing.T) {
+	got := speedProbe()
+	var us float64
+	if _, err := fmt.Sscanf(got, "%g µs per pod", &us); err != nil || us <= 0 {
+		t.Errorf("speedProbe() = %q", got)
+	}
+	t.Log(got)
+}

@@ -86,10 +86,7 @@ func RunMetal(ctx context.Context, c *MetalConfig, out, log io.Writer) error {
 	}
 	p := progress{w: log, start: time.Now()}
 	env := newTable("Environment", "", "", "")
-	env.add("Date", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	env.add("Machine", fmt.Sprintf("%d CPUs (%s), %s memory; server, metal service and the simulated agents share it",
-		runtime.NumCPU(), procField("/proc/cpuinfo", "model name"), memTotal()))
-	env.add("Load average at start", loadAverage())
+	addEnvironment(env, "server, metal service and the simulated agents share it")
 	env.add("Go", runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH)
 	env.add("Agents", fmt.Sprintf("%d goroutines of the bench, each its own HTTP connection, speaking the agent protocol (pkg/metal/agentapi) with a realistic hardware report; every %v a heartbeat; %d heartbeats of wipe progress, then Wiped", c.Agents, c.Heartbeat, c.WipeSteps))
 	env.write(out)
@@ -341,6 +338,7 @@ func reportMetal(out io.Writer, c *MetalConfig, results []agentResult, available
 	s.add("Metal service CPU", fmt.Sprintf("%s (%.2f ms per agent)", seconds(after.scheduler-before.scheduler), float64(after.scheduler-before.scheduler)/float64(time.Millisecond)/float64(c.Agents)))
 	s.add("Bench CPU (agents)", seconds(after.self-before.self))
 	s.add("Load average at end", loadAverage())
+	s.add("Speed probe at end", speedProbe())
 	s.write(out)
 	if notDone > 0 {
 		return fmt.Errorf("%d agents were never told to power off", notDone)

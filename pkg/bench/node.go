@@ -263,7 +263,7 @@ func RunNode(ctx context.Context, c *NodeConfig, out, log io.Writer) error {
 	r.serverErrors.write(r.out)
 	r.cpu.write(r.out)
 	r.targets.write(r.out)
-	fmt.Fprintf(r.out, "\nLoad average at end: %s\n", loadAverage())
+	fmt.Fprintf(r.out, "\n%s\n", atEnd())
 	if err != nil {
 		return err
 	}
@@ -298,10 +298,7 @@ func (r *nodeRunner) targetMet(name, result string, ratio float64, met bool) {
 // header prints what was measured, where and when.
 func (r *nodeRunner) header() {
 	t := newTable("Environment", "", "", "")
-	t.add("Date", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	t.add("Machine", fmt.Sprintf("%d CPUs (%s), %s memory; server, agents, containerd, QEMU and the bench share it",
-		runtime.NumCPU(), procField("/proc/cpuinfo", "model name"), memTotal()))
-	t.add("Load average at start", loadAverage())
+	addEnvironment(t, "server, agents, containerd, QEMU and the bench share it")
 	t.add("Kernel", strings.TrimSpace(readFileOr("/proc/sys/kernel/osrelease", "unknown")))
 	t.add("Go", runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH)
 	if r.cfg.realNode() {

@@ -252,7 +252,7 @@ func RunScheduler(ctx context.Context, c *SchedulerConfig, out, log io.Writer) e
 		r.cpu.write(r.out)
 	}
 	r.targets.write(r.out)
-	fmt.Fprintf(r.out, "\nLoad average at end: %s\n", loadAverage())
+	fmt.Fprintf(r.out, "\n%s\n", atEnd())
 	if err != nil {
 		return err
 	}
@@ -266,14 +266,11 @@ func RunScheduler(ctx context.Context, c *SchedulerConfig, out, log io.Writer) e
 func (r *schedRunner) header() {
 	c := r.cfg
 	t := newTable("Environment", "", "", "")
-	t.add("Date", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	sharing := "server, scheduler and the bench share it"
 	if c.Deployment.Replicas > 0 {
 		sharing = "server, scheduler, agent (in the Deployment run) and the bench share it"
 	}
-	t.add("Machine", fmt.Sprintf("%d CPUs (%s), %s memory; %s",
-		runtime.NumCPU(), procField("/proc/cpuinfo", "model name"), memTotal(), sharing))
-	t.add("Load average at start", loadAverage())
+	addEnvironment(t, sharing)
 	t.add("Go", runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH)
 	server := "`arcturus server` child process with embedded etcd and watch cache, a fresh one per run"
 	if c.Pods > 0 && len(lifecycleFlags()) > 0 {
