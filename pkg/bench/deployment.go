@@ -752,8 +752,8 @@ func (d *deployRun) report() {
 	cpuRow("Bench CPU", func(p *deployPhase) time.Duration { return p.after.self - p.before.self })
 	row("Machine CPU (all processes)", func(p *deployPhase) string {
 		m, w := p.after.machine.sub(p.before.machine), p.wall()
-		others := m.busy - (p.after.server - p.before.server) - (p.after.scheduler - p.before.scheduler) -
-			(p.after.agent - p.before.agent) - (p.after.self - p.before.self)
+		others := m.others(p.after.server-p.before.server, p.after.scheduler-p.before.scheduler,
+			p.after.agent-p.before.agent, p.after.self-p.before.self)
 		return fmt.Sprintf("%s busy, of which %s others; %s idle", cores(m.busy, w), cores(others, w), cores(m.idle, w))
 	})
 	t.write(r.out)

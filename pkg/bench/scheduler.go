@@ -224,7 +224,7 @@ func RunScheduler(ctx context.Context, c *SchedulerConfig, out, log io.Writer) e
 		run:     fmt.Sprintf("%06x", time.Now().UnixMilli()&0xffffff),
 		targets: newTable("Against the targets", "", "target", "result", "ratio", "verdict"),
 		cpu: newTable("CPU time by phase",
-			"CPU seconds from /proc/<pid>/stat of the server (embedded etcd included), the scheduler and the bench process (its clients and the pod watch), over each phase. Nodes: from the first node create until the scheduler knows every node. Pods: from the first pod create until the last binding was seen. Machine: all CPUs from /proc/stat, whoever used them; stolen is time the hypervisor gave to others.",
+			"CPU seconds from /proc/<pid>/stat of the server (embedded etcd included), the scheduler and the bench process (its clients and the pod watch), over each phase. Nodes: from the first node create until the scheduler knows every node. Pods: from the first pod create until the last binding was seen. Machine: all CPUs from /proc/stat, whoever used them; stolen is time the hypervisor gave to others; other processes are busy time less ours, read as none when steal makes ours the larger.",
 			"run", "phase", "wall time", "server CPU", "scheduler CPU", "bench CPU", "machine"),
 		serverErrors: newTable("Server errors",
 			"apiserver_request_total samples with a 5xx or 429 code, counted since each server started.",
@@ -379,6 +379,18 @@ func readCPU(server, scheduler int) cpuReading {
 // /proc/stat: it tells whether other work competed for the cores.
 type machineCPU struct {
 	busy, idle, steal time.Duration
+}
+
+// others is the CPU the machine's other processes used: busy less what
+// ours used. Under hypervisor steal the per-process counters can count
+// time that /proc/stat counts as stolen rather than busy, so the difference
+// can come out below zero; it then reads as none.
+func (m machineCPU) others(ours ...time.Duration) time.Duration {
+	left := m.busy
+	for _, d := range ours {
+		left -= d
+	}
+	return max(left, 0)
 }
 
 func readMachineCPU() machineCPU {
@@ -888,7 +900,7 @@ func (r *schedRunner) addResult(res *schedResult) {
 	t.add("Server CPU", perPod(res.serverCPU, res.cpuWall, res.bound))
 	t.add("Scheduler CPU", perPod(res.schedCPU, res.cpuWall, res.bound))
 	t.add("Bench CPU", perPod(res.bench, res.cpuWall, res.bound))
-	others := res.machine.busy - res.serverCPU - res.schedCPU - res.bench
+	others := res.machine.others(res.serverCPU, res.schedCPU, res.bench)
 	t.add("Machine CPU (all processes)", fmt.Sprintf("%s busy, of which %s not the server, scheduler or bench; %s idle; %s stolen by the hypervisor",
 		cores(res.machine.busy, res.cpuWall), cores(others, res.cpuWall), cores(res.machine.idle, res.cpuWall), cores(res.machine.steal, res.cpuWall)))
 	t.add("Peak RSS, server / scheduler", fmt.Sprintf("%s / %s", mib(res.serverRSS), mib(res.schedRSS)))

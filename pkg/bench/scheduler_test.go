@@ -180,3 +180,14 @@ func TestPodIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestMachineOthers(t *testing.T) {
+	m := machineCPU{busy: 10 * time.Second}
+	if got := m.others(3*time.Second, 2*time.Second); got != 5*time.Second {
+		t.Errorf("others = %v, want 5s", got)
+	}
+	// Under steal the processes' counters can exceed the machine's busy time.
+	if got := m.others(8*time.Second, 3*time.Second); got != 0 {
+		t.Errorf("others = %v, want 0", got)
+	}
+}
