@@ -18,6 +18,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -208,6 +210,55 @@ func (r *schedulingRig) unschedulable(t *testing.T, tenant, name string, want ..
 	})
 }
 
+// waitCordoned waits until the scheduler has seen node cordoned. It
+// places pods by its informers' view of the nodes, which trails the API by
+// a moment, as kube-scheduler's does: a pod created right after a cordon
+// may still go to the node. A probe pod that may only go to node is found
+// unschedulable once the scheduler knows; bound, it is deleted and tried
+// again. Cordons made before this one, in order, are seen by then too.
+func (r *schedulingRig) waitCordoned(t *testing.T, node string) {
+	t.Helper()
+	probe := simPod("cordon-probe", "", "")
+	probe.Spec.NodeSelector = map[string]string{corev1.LabelHostname: node}
+	remove := func(ctx context.Context) error {
+		err := r.pods[acme].DeletePod(ctx, tenancy.Name(acme), metav1.NamespaceDefault, probe.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	framework.Eventually(t, schedulingTimeout, "the scheduler sees "+node+" cordoned", func(ctx context.Context) error {
+		p, err := r.get(ctx, acme, probe.Name)
+		switch {
+		case apierrors.IsNotFound(err):
+			r.create(t, acme, probe)
+			return errors.New("probe created")
+		case err != nil:
+			return err
+		case p.Spec.NodeName != "":
+			if err := remove(ctx); err != nil {
+				return err
+			}
+			return fmt.Errorf("the probe went to %s before the scheduler saw the cordon", p.Spec.NodeName)
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				return nil
+			}
+		}
+		return fmt.Errorf("probe conditions %v", p.Status.Conditions)
+	})
+	if err := remove(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, schedulingTimeout, "the probe gone", func(ctx context.Context) error {
+		if _, err := r.get(ctx, acme, probe.Name); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("probe still there: %v", err)
+		}
+		return nil
+	})
+}
+
 func (r *schedulingRig) delete(t *testing.T, tenant string, names ...string) {
 	t.Helper()
 	for _, name := range names {
@@ -331,14 +382,21 @@ func TestScheduler(t *testing.T) {
 	})
 
 	t.Run("taints, tolerations and cordoned nodes", func(t *testing.T) {
+		t.Cleanup(func() {
+			for _, n := range []string{"sim-00000", "sim-00001", "sim-00002", "sim-00003"} {
+				setUnschedulable(t, admin, n, false)
+			}
+		})
 		for _, n := range []string{"sim-00000", "sim-00001", "sim-00002"} {
 			setUnschedulable(t, admin, n, true)
 		}
+		r.waitCordoned(t, "sim-00002")
 		r.create(t, acme, simPod("lonely", "", ""))
 		if node := r.nodeOf(t, acme, "lonely"); node != "sim-00003" {
 			t.Errorf("lonely on %s, want the one uncordoned node sim-00003", node)
 		}
 		setUnschedulable(t, admin, "sim-00003", true)
+		r.waitCordoned(t, "sim-00003")
 		r.create(t, acme, simPod("nowhere", "", ""))
 		r.unschedulable(t, acme, "nowhere", "4 node(s) were unschedulable")
 		setUnschedulable(t, admin, "sim-00001", false)
