@@ -87,30 +87,27 @@ func atEnd() string {
 
 // probePod is the object the speed probe works on: a pod of the size a
 // server and its clients handle all day.
-var probePod = func() *corev1.Pod {
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: "probe", Namespace: "default", UID: "0b6f6d4e-4ad4-4c5e-9d39-1f0b3c3b8a11", ResourceVersion: "123456",
-			Labels:      map[string]string{"app": "probe", "tier": "web", "pod-template-hash": "5d8f7c9b6"},
-			Annotations: map[string]string{"kubectl.kubernetes.io/restartedAt": "2026-11-22T12:00:00Z"},
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "probe-5d8f7c9b6", UID: "7c1e2b3a-0000-4000-8000-000000000001",
-			}},
-		},
-		Spec: corev1.PodSpec{NodeName: "node-00001", Containers: []corev1.Container{{
-			Name: "web", Image: "local/busybox:1", Command: []string{"sh", "-c", "sleep 3600"},
-			Env: []corev1.EnvVar{{Name: "A", Value: "1"}, {Name: "B", Value: "2"}},
-			Resources: corev1.ResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("500Mi")},
-				Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("500Mi")},
-			},
-		}}},
-		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.88.0.12", Conditions: []corev1.PodCondition{
-			{Type: corev1.PodReady, Status: corev1.ConditionTrue}, {Type: corev1.PodScheduled, Status: corev1.ConditionTrue},
+var probePod = &corev1.Pod{
+	ObjectMeta: metav1.ObjectMeta{
+		Name: "probe", Namespace: "default", UID: "0b6f6d4e-4ad4-4c5e-9d39-1f0b3c3b8a11", ResourceVersion: "123456",
+		Labels:      map[string]string{"app": "probe", "tier": "web", "pod-template-hash": "5d8f7c9b6"},
+		Annotations: map[string]string{"kubectl.kubernetes.io/restartedAt": "2026-11-22T12:00:00Z"},
+		OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "probe-5d8f7c9b6", UID: "7c1e2b3a-0000-4000-8000-000000000001",
 		}},
-	}
-	return pod
-}()
+	},
+	Spec: corev1.PodSpec{NodeName: "node-00001", Containers: []corev1.Container{{
+		Name: "web", Image: "local/busybox:1", Command: []string{"sh", "-c", "sleep 3600"},
+		Env: []corev1.EnvVar{{Name: "A", Value: "1"}, {Name: "B", Value: "2"}},
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("500Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("500Mi")},
+		},
+	}}},
+	Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.88.0.12", Conditions: []corev1.PodCondition{
+		{Type: corev1.PodReady, Status: corev1.ConditionTrue}, {Type: corev1.PodScheduled, Status: corev1.ConditionTrue},
+	}},
+}
 
 // speedProbe times a fixed piece of the work an API server does all day
 // (a pod encoded, decoded and deep-copied, on one goroutine): the median
