@@ -50,9 +50,11 @@ import (
 
 // Config wires an agent.
 type Config struct {
-	// NodeClient talks to the resource partition that holds the nodes and
-	// their Leases, as the nodes' identity.
-	NodeClient kubernetes.Interface
+	// NodeClients talk to the resource partition that holds the nodes and
+	// their Leases, as the nodes' identity. The nodes are spread over them,
+	// each writing through one, as kubelets each have a connection of their
+	// own; the first also watches the nodes.
+	NodeClients []kubernetes.Interface
 	// Partitions are the tenant partitions whose pods may be bound to the
 	// nodes; each is watched across all its tenants.
 	Partitions []*client.Core
@@ -100,7 +102,7 @@ type Agent struct {
 
 // New checks cfg and returns an agent.
 func New(cfg Config) (*Agent, error) {
-	if cfg.NodeClient == nil || len(cfg.Partitions) == 0 || len(cfg.Nodes) == 0 {
+	if len(cfg.NodeClients) == 0 || len(cfg.Partitions) == 0 || len(cfg.Nodes) == 0 {
 		return nil, errors.New("agent needs a node client, at least one tenant partition and one node")
 	}
 	if cfg.Workers <= 0 {
@@ -128,11 +130,11 @@ func New(cfg Config) (*Agent, error) {
 			workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "agent_pods"},
 		),
 	}
-	for _, spec := range cfg.Nodes {
+	for i, spec := range cfg.Nodes {
 		if _, dup := a.nodes[spec.Name]; dup {
 			return nil, fmt.Errorf("node %q given twice", spec.Name)
 		}
-		a.nodes[spec.Name] = &node{spec: spec}
+		a.nodes[spec.Name] = &node{spec: spec, client: cfg.NodeClients[i%len(cfg.NodeClients)]}
 	}
 	a.recorder = events.NewRecorder(events.Source{
 		Component: "arcturus-agent", Controller: "arcturus.io/agent",
@@ -238,7 +240,7 @@ func (a *Agent) watchNodes(ctx context.Context) {
 			}
 		}
 	}
-	nodes := a.cfg.NodeClient.CoreV1().Nodes()
+	nodes := a.cfg.NodeClients[0].CoreV1().Nodes()
 	_, informer := cache.NewInformerWithOptions(cache.InformerOptions{
 		ListerWatcher: &cache.ListWatch{
 			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) {

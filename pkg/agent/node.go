@@ -28,6 +28,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
@@ -61,9 +62,11 @@ const (
 
 // node is the agent's record of one of its nodes.
 type node struct {
-	spec  NodeSpec
-	uid   types.UID
-	lease *coordinationv1.Lease
+	spec NodeSpec
+	// client writes the node's Node and Lease.
+	client kubernetes.Interface
+	uid    types.UID
+	lease  *coordinationv1.Lease
 	// reported is the status last written, and when.
 	reported   corev1.NodeStatus
 	reportedAt time.Time
@@ -103,7 +106,7 @@ func (a *Agent) register(ctx context.Context, n *node) error {
 	if n.spec.PodCIDR != "" {
 		want.Spec.PodCIDRs = []string{n.spec.PodCIDR}
 	}
-	nodes := a.cfg.NodeClient.CoreV1().Nodes()
+	nodes := n.client.CoreV1().Nodes()
 	created, err := nodes.Create(ctx, want, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) {
 		existing, getErr := nodes.Get(ctx, n.spec.Name, metav1.GetOptions{})
@@ -164,7 +167,7 @@ func (a *Agent) updateNodeStatus(ctx context.Context, n *node, current *corev1.N
 	if !force && !n.overridden.Load() && time.Since(n.reportedAt) < statusReportInterval && sameStatus(n.reported, desired) {
 		return nil
 	}
-	nodes := a.cfg.NodeClient.CoreV1().Nodes()
+	nodes := n.client.CoreV1().Nodes()
 	if current == nil {
 		var err error
 		if current, err = nodes.Get(ctx, n.spec.Name, metav1.GetOptions{}); err != nil {
@@ -257,7 +260,7 @@ func (a *Agent) nodeConditions(ctx context.Context, n *node) []corev1.NodeCondit
 // renewLease renews the node's Lease in kube-node-lease, creating it on
 // first use. The Lease is owned by the Node, so that it goes with it.
 func (a *Agent) renewLease(ctx context.Context, n *node) error {
-	leases := a.cfg.NodeClient.CoordinationV1().Leases(corev1.NamespaceNodeLease)
+	leases := n.client.CoordinationV1().Leases(corev1.NamespaceNodeLease)
 	now := metav1.NewMicroTime(time.Now())
 	if n.lease == nil {
 		// Create first: a node's first renewal, at its registration, is

@@ -145,14 +145,26 @@ func (o *Options) Run(ctx context.Context) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	nodeConfig, err := loadConfig(o.Kubeconfig, o.Simulate)
+	// Simulated nodes are spread over connections, as kubelets each have
+	// their own (see client.HTTPClients).
+	connections := 1
+	if o.Simulate > 0 {
+		connections = (o.Simulate + nodesPerConnection - 1) / nodesPerConnection
+	}
+	nodeConfig, err := loadConfig(o.Kubeconfig, (o.Simulate+connections-1)/connections)
 	o.nodeConfig = nodeConfig
 	if err != nil {
 		return err
 	}
-	nodeClient, err := kubernetes.NewForConfig(nodeConfig)
+	httpClients, err := client.HTTPClients(nodeConfig, connections)
 	if err != nil {
-		return fmt.Errorf("building node client: %w", err)
+		return fmt.Errorf("building node clients: %w", err)
+	}
+	nodeClients := make([]kubernetes.Interface, len(httpClients))
+	for i, hc := range httpClients {
+		if nodeClients[i], err = kubernetes.NewForConfigAndClient(nodeConfig, hc); err != nil {
+			return fmt.Errorf("building node client: %w", err)
+		}
 	}
 	partitionFiles := o.TenantPartitions
 	if len(partitionFiles) == 0 {
@@ -172,11 +184,11 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 
 	if o.Simulate == 0 {
-		return o.runNode(ctx, nodeClient, partitions)
+		return o.runNode(ctx, nodeClients, partitions)
 	}
 	rt := sim.New()
 	cfg := Config{
-		NodeClient: nodeClient, Partitions: partitions,
+		NodeClients: nodeClients, Partitions: partitions,
 		Nodes:   o.simulatedNodes(),
 		Workers: 32,
 		// Each kubelet renews its own lease; an agent for thousands of
@@ -194,6 +206,11 @@ func (o *Options) Run(ctx context.Context) error {
 	return serve(ctx, o.HealthAddress, a, Runtimes{Containers: rt, VMs: rt}, nil)
 }
 
+// nodesPerConnection is how many simulated nodes share a connection to
+// the API server: at 10,000 nodes, 20 connections carry 1,000 lease
+// renewals a second.
+const nodesPerConnection = 500
+
 // loadConfig reads a kubeconfig, sized for the number of nodes it serves.
 func loadConfig(path string, nodes int) (*rest.Config, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", path)
@@ -207,7 +224,8 @@ func loadConfig(path string, nodes int) (*rest.Config, error) {
 	cfg.QPS = float32(max(50, 2*nodes))
 	cfg.Burst = int(cfg.QPS) * 2
 	cfg.UserAgent = "arcturus-agent"
-	return cfg, nil
+	// Leases and node status are most of what nodes write.
+	return client.PreferProtobuf(cfg), nil
 }
 
 func (o *Options) simulatedNodes() []NodeSpec {
@@ -278,7 +296,7 @@ func serve(ctx context.Context, addr string, a *Agent, rt Runtimes, api func(con
 
 // runNode runs the agent of this machine: containers through containerd,
 // which it starts unless one was named.
-func (o *Options) runNode(ctx context.Context, nodeClient kubernetes.Interface, partitions []*client.Core) error {
+func (o *Options) runNode(ctx context.Context, nodeClients []kubernetes.Interface, partitions []*client.Core) error {
 	dir := filepath.Join(o.DataDir, "agent")
 	socket := o.ContainerdSocket
 	if socket == "" {
@@ -346,7 +364,7 @@ func (o *Options) runNode(ctx context.Context, nodeClient kubernetes.Interface, 
 		return err
 	}
 	a, err := New(Config{
-		NodeClient: nodeClient, Partitions: partitions,
+		NodeClients: nodeClients, Partitions: partitions,
 		Nodes: []NodeSpec{{
 			Name: o.NodeName, Capacity: capacity, Labels: labels, PodCIDR: o.PodCIDR,
 			Annotations: map[string]string{pki.AgentCertificateAnnotation: server.Fingerprint},

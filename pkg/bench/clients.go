@@ -19,9 +19,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,6 +28,7 @@ import (
 
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
+	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -46,14 +45,11 @@ func newConnection(admin *rest.Config, name string, qps float32, burst int) (*co
 	cfg := rest.CopyConfig(admin)
 	cfg.QPS, cfg.Burst = qps, burst
 	cfg.UserAgent = "arcturus-bench/" + name
-	// client-go caches transports by their TLS settings; a Dial of its own
-	// makes it build a fresh one.
-	cfg.Dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	hc, err := rest.HTTPClientFor(cfg)
+	hc, err := client.HTTPClients(cfg, 1)
 	if err != nil {
 		return nil, fmt.Errorf("transport for %s: %w", name, err)
 	}
-	return &connection{config: cfg, http: hc}, nil
+	return &connection{config: cfg, http: hc[0]}, nil
 }
 
 // core is a core/v1 client of tenant t over the connection.
@@ -107,10 +103,8 @@ func createTenant(ctx context.Context, client rest.Interface, name tenancy.Name)
 }
 
 // tenancyClient is a tenancy.arcturus.io client with the connection's
-// throttling. Without the connection's Dial it gets client-go's cached
-// transport for the identity, as any client would.
+// throttling, on client-go's cached transport for the identity, as any
+// client would be.
 func (c *connection) tenancyClient() (rest.Interface, error) {
-	cfg := rest.CopyConfig(c.config)
-	cfg.Dial = nil
-	return apiserver.TenancyClient(cfg)
+	return apiserver.TenancyClient(c.config)
 }

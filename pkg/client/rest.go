@@ -26,20 +26,29 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// restClient builds a client of one group version at the endpoint of
-// config, encoding with scheme. It speaks protobuf unless config chose a
-// content type: protobuf costs the server and the client a fraction of
-// JSON, and the superset kinds carry their VM in an extension field (see
-// pkg/apis/core/v1/protobuf.go). httpClient may be nil.
-func restClient(config *rest.Config, httpClient *http.Client, apiPath string, gv schema.GroupVersion, scheme *runtime.Scheme) (*rest.RESTClient, error) {
+// PreferProtobuf returns a copy of config that speaks protobuf unless
+// config chose a content type, as the kubelet, kube-scheduler and
+// kube-controller-manager do: protobuf costs the server and the client a
+// fraction of JSON. It accepts JSON too, for kinds that have no protobuf
+// form. Dynamic and metadata clients choose their own content types.
+func PreferProtobuf(config *rest.Config) *rest.Config {
 	c := rest.CopyConfig(config)
-	c.APIPath = apiPath
-	c.GroupVersion = &gv
-	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
 	if c.ContentType == "" {
 		c.ContentType = runtime.ContentTypeProtobuf
 		c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	}
+	return c
+}
+
+// restClient builds a client of one group version at the endpoint of
+// config, encoding with scheme, in protobuf unless config chose a content
+// type (the superset kinds carry their VM in an extension field, see
+// pkg/apis/core/v1/protobuf.go). httpClient may be nil.
+func restClient(config *rest.Config, httpClient *http.Client, apiPath string, gv schema.GroupVersion, scheme *runtime.Scheme) (*rest.RESTClient, error) {
+	c := PreferProtobuf(config)
+	c.APIPath = apiPath
+	c.GroupVersion = &gv
+	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
 	if c.UserAgent == "" {
 		c.UserAgent = rest.DefaultKubernetesUserAgent()
 	}

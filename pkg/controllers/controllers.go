@@ -28,6 +28,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/deployment"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/garbagecollector"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/namespace"
@@ -110,6 +111,7 @@ func Names() []string {
 // such as the server's loopback client config. Run returns an error only if
 // a controller cannot be set up; it returns nil when ctx ends.
 func Run(ctx context.Context, base *rest.Config, opts Options) error {
+	base = client.PreferProtobuf(base)
 	var runners []runner
 	for _, c := range catalogue {
 		if !opts.enabled(c.name) {

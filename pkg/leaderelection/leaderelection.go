@@ -34,6 +34,8 @@ import (
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/klog/v2"
+
+	arcclient "github.com/arcturus-cloud/arcturus/pkg/client"
 )
 
 // Options configure the election. The defaults are shorter than
@@ -87,7 +89,7 @@ func (o *Options) Run(ctx context.Context, config *rest.Config, identity string,
 		work(ctx)
 		return nil
 	}
-	client, err := kubernetes.NewForConfig(config)
+	client, err := kubernetes.NewForConfig(arcclient.PreferProtobuf(config))
 	if err != nil {
 		return fmt.Errorf("leader election client: %w", err)
 	}
