@@ -31,10 +31,10 @@ import (
 // client-go gives every client of equal configs one cached transport,
 // and so one HTTP/2 connection. All of a process's requests then pass
 // through the single frame reader and writer of that connection at both
-// ends: a client that sends hundreds of requests at once, such as an
-// agent for thousands of simulated nodes, gets less from the server and
-// costs it more than the same requests over a few connections (see
-// docs/benchmarks.md, "One connection or several").
+// ends. An agent for thousands of simulated nodes got less from the
+// server, and cost it more, than with its lease renewals over a few
+// connections; the scheduler's bindings did not gain, so measure before
+// spreading (docs/benchmarks.md, "One connection or several").
 func HTTPClients(config *rest.Config, n int) ([]*http.Client, error) {
 	clients := make([]*http.Client, n)
 	for i := range clients {

@@ -35,7 +35,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -60,9 +59,6 @@ const (
 	minFeasibleNodes = 100
 	// defaultBindConcurrency bounds bindings and status writes in flight.
 	defaultBindConcurrency = 64
-	// writeConnections is how many connections to each tenant partition
-	// carry the bindings and status writes (see client.HTTPClients).
-	writeConnections = 4
 )
 
 // Config wires a scheduler.
@@ -88,7 +84,7 @@ type Config struct {
 // Scheduler places pending pods on nodes.
 type Scheduler struct {
 	cfg        Config
-	partitions []*partition
+	partitions []*client.Core
 	nodes      []kubernetes.Interface
 	cache      *cache
 	queue      *queue
@@ -125,11 +121,11 @@ func New(cfg Config) (*Scheduler, error) {
 		rand:     rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
 	for _, rc := range cfg.TenantPartitions {
-		p, err := newPartition(unthrottled(rc))
+		c, err := client.NewCore(unthrottled(rc), nil)
 		if err != nil {
 			return nil, fmt.Errorf("tenant partition %s: %w", rc.Host, err)
 		}
-		s.partitions = append(s.partitions, p)
+		s.partitions = append(s.partitions, c)
 	}
 	for _, rc := range cfg.ResourcePartitions {
 		c, err := kubernetes.NewForConfig(unthrottled(rc))
@@ -146,44 +142,10 @@ func New(cfg Config) (*Scheduler, error) {
 		if !ok {
 			return nil, false
 		}
-		return s.partitions[i.(int)].Core, true
+		return s.partitions[i.(int)], true
 	})
 	s.watch()
 	return s, nil
-}
-
-// partition is one tenant partition: a client for its watches and events,
-// and writers, each on a connection of its own, for the bindings and
-// status writes that the scheduler sends by the dozen.
-type partition struct {
-	*client.Core
-	writers []*client.Core
-	next    atomic.Uint32
-}
-
-func newPartition(rc *rest.Config) (*partition, error) {
-	watches, err := client.NewCore(rc, nil)
-	if err != nil {
-		return nil, err
-	}
-	p := &partition{Core: watches}
-	hcs, err := client.HTTPClients(rc, writeConnections)
-	if err != nil {
-		return nil, err
-	}
-	for _, hc := range hcs {
-		w, err := client.NewCore(rc, hc)
-		if err != nil {
-			return nil, err
-		}
-		p.writers = append(p.writers, w)
-	}
-	return p, nil
-}
-
-// writer is the client for the next write, in turn.
-func (p *partition) writer() *client.Core {
-	return p.writers[p.next.Add(1)%uint32(len(p.writers))]
 }
 
 // unthrottled lifts client-side rate limits: the scheduler's request rate
@@ -199,14 +161,14 @@ func unthrottled(rc *rest.Config) *rest.Config {
 // cache and the queue.
 func (s *Scheduler) watch() {
 	logger := klog.Background().WithName("scheduler")
-	for i, p := range s.partitions {
+	for i, c := range s.partitions {
 		st := &handlerStore{
 			key: podUID, known: map[string]any{}, typeName: "pod",
 			set:    func(obj any) { s.onPod(i, obj.(*v1.Pod)) },
 			remove: func(obj any) { s.onPodGone(obj.(*v1.Pod)) },
 		}
 		s.stores = append(s.stores, st)
-		s.reflectors = append(s.reflectors, toolscache.NewReflectorWithOptions(podListWatch(p.Core), &v1.Pod{}, st, toolscache.ReflectorOptions{
+		s.reflectors = append(s.reflectors, toolscache.NewReflectorWithOptions(podListWatch(c), &v1.Pod{}, st, toolscache.ReflectorOptions{
 			Name: fmt.Sprintf("pods of tenant partition %d", i), Logger: &logger,
 		}))
 	}
@@ -443,7 +405,7 @@ func (s *Scheduler) bind(ctx context.Context, e *entry, assumed *podInfo) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID},
 		Target:     corev1.ObjectReference{Kind: "Node", Name: assumed.node},
 	}
-	err := s.partitions[assumed.partition].writer().Bind(ctx, assumed.tenant, binding)
+	err := s.partitions[assumed.partition].Bind(ctx, assumed.tenant, binding)
 	bindDuration.Observe(time.Since(start).Seconds())
 	logger := klog.FromContext(ctx).WithValues("pod", klog.KObj(pod), "tenant", assumed.tenant, "node", assumed.node)
 	if err == nil {
@@ -495,7 +457,7 @@ func (s *Scheduler) reportUnschedulable(ctx context.Context, p *podInfo, message
 		defer func() { <-s.inFlight }()
 		// A conflict means the pod changed; the watch requeues it and the
 		// next attempt writes the condition again if still needed.
-		if _, err := s.partitions[p.partition].writer().UpdatePodStatus(ctx, p.tenant, pod); err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) && ctx.Err() == nil {
+		if _, err := s.partitions[p.partition].UpdatePodStatus(ctx, p.tenant, pod); err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) && ctx.Err() == nil {
 			klog.FromContext(ctx).V(2).Info("Writing PodScheduled condition failed", "pod", klog.KObj(pod), "err", err)
 		}
 	})
