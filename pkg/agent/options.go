@@ -192,10 +192,11 @@ func (o *Options) Run(ctx context.Context) error {
 		Nodes:   o.simulatedNodes(),
 		Workers: 32,
 		// Each kubelet renews its own lease; an agent for thousands of
-		// nodes keeps one renewal in flight per hundred of them, so that
-		// the server's latency under load does not cap the renewal rate
-		// (16 in flight at 20 ms cap it at 800 a second).
-		HeartbeatWorkers: max(16, o.Simulate/100),
+		// nodes keeps one renewal in flight per fifty of them, so that
+		// the server's latency under load does not cap the renewal rate:
+		// nodes renew every 10 s, so this allows 200 ms (16 in flight at
+		// 20 ms cap it at 800 a second).
+		HeartbeatWorkers: max(16, o.Simulate/50),
 		// Simulated pods never change on their own.
 		ResyncPeriod: time.Hour,
 	}
