@@ -139,10 +139,17 @@ metadata:
 	})
 }
 
-// waitGone waits until get answers NotFound.
+// waitGone waits until get answers NotFound, within the lifecycle tests' bound.
 func waitGone(t *testing.T, get func(context.Context) error) {
 	t.Helper()
-	framework.Eventually(t, lifecycleTimeout, "object deleted", func(ctx context.Context) error {
+	waitGoneWithin(t, lifecycleTimeout, get)
+}
+
+// waitGoneWithin waits up to timeout until get reports the object not
+// found.
+func waitGoneWithin(t *testing.T, timeout time.Duration, get func(context.Context) error) {
+	t.Helper()
+	framework.Eventually(t, timeout, "object deleted", func(ctx context.Context) error {
 		err := get(ctx)
 		switch {
 		case apierrors.IsNotFound(err):

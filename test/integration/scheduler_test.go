@@ -251,12 +251,7 @@ func (r *schedulingRig) waitCordoned(t *testing.T, node string) {
 	if err := remove(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	framework.Eventually(t, schedulingTimeout, "the probe gone", func(ctx context.Context) error {
-		if _, err := r.get(ctx, acme, probe.Name); !apierrors.IsNotFound(err) {
-			return fmt.Errorf("probe still there: %v", err)
-		}
-		return nil
-	})
+	waitGoneWithin(t, schedulingTimeout, func(ctx context.Context) error { _, err := r.get(ctx, acme, probe.Name); return err })
 }
 
 func (r *schedulingRig) delete(t *testing.T, tenant string, names ...string) {
