@@ -117,7 +117,6 @@ func speedProbe() string {
 	const rounds, perRound = 7, 1000
 	times := make([]time.Duration, 0, rounds)
 	for range rounds + 1 { // the first round warms up, and is dropped
-
 		start := time.Now()
 		for range perRound {
 			data, err := probePod.Marshal()
