@@ -31,6 +31,7 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/deployment"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/garbagecollector"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/namespace"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/nodelifecycle"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/podgc"
@@ -61,38 +62,38 @@ type runner func(ctx context.Context)
 // kube-controller-manager where it has the controller.
 var catalogue = []struct {
 	name  string
-	build func(base *rest.Config, opts *Options) (runner, error)
+	build func(base *rest.Config, opts *Options, feeds *regionwatch.Feeds) (runner, error)
 }{
-	{"namespace", func(base *rest.Config, _ *Options) (runner, error) {
+	{"namespace", func(base *rest.Config, _ *Options, _ *regionwatch.Feeds) (runner, error) {
 		c, err := namespace.New(base)
 		return func(ctx context.Context) { c.Run(ctx, namespaceWorkers) }, err
 	}},
-	{"tenant", func(base *rest.Config, _ *Options) (runner, error) {
+	{"tenant", func(base *rest.Config, _ *Options, _ *regionwatch.Feeds) (runner, error) {
 		c, err := tenant.New(base)
 		return func(ctx context.Context) { c.Run(ctx, tenantWorkers) }, err
 	}},
-	{"nodelifecycle", func(base *rest.Config, opts *Options) (runner, error) {
-		c, err := nodelifecycle.New(opts.nodeLifecycle(base))
+	{"nodelifecycle", func(base *rest.Config, opts *Options, feeds *regionwatch.Feeds) (runner, error) {
+		c, err := nodelifecycle.New(opts.nodeLifecycle(base, feeds.Pods))
 		return func(ctx context.Context) { c.Run(ctx) }, err
 	}},
-	{"podgc", func(base *rest.Config, opts *Options) (runner, error) {
-		c, err := podgc.New(opts.podGC(base))
+	{"podgc", func(base *rest.Config, opts *Options, feeds *regionwatch.Feeds) (runner, error) {
+		c, err := podgc.New(opts.podGC(base, feeds.Pods))
 		return func(ctx context.Context) { c.Run(ctx) }, err
 	}},
-	{"garbagecollector", func(base *rest.Config, _ *Options) (runner, error) {
+	{"garbagecollector", func(base *rest.Config, _ *Options, _ *regionwatch.Feeds) (runner, error) {
 		c, err := garbagecollector.New(base)
 		return func(ctx context.Context) { c.Run(ctx, gcWorkers) }, err
 	}},
-	{"tenantquota", func(base *rest.Config, _ *Options) (runner, error) {
+	{"tenantquota", func(base *rest.Config, _ *Options, _ *regionwatch.Feeds) (runner, error) {
 		c, err := tenantquota.New(tenantquota.Config{Base: base})
 		return func(ctx context.Context) { c.Run(ctx) }, err
 	}},
-	{"replicaset", func(base *rest.Config, _ *Options) (runner, error) {
-		c, err := replicaset.New(base)
+	{"replicaset", func(base *rest.Config, _ *Options, feeds *regionwatch.Feeds) (runner, error) {
+		c, err := replicaset.New(base, feeds)
 		return func(ctx context.Context) { c.Run(ctx, replicaSetWorkers) }, err
 	}},
-	{"deployment", func(base *rest.Config, _ *Options) (runner, error) {
-		c, err := deployment.New(base)
+	{"deployment", func(base *rest.Config, _ *Options, feeds *regionwatch.Feeds) (runner, error) {
+		c, err := deployment.New(base, feeds)
 		return func(ctx context.Context) { c.Run(ctx, deploymentWorkers) }, err
 	}},
 }
@@ -112,12 +113,17 @@ func Names() []string {
 // a controller cannot be set up; it returns nil when ctx ends.
 func Run(ctx context.Context, base *rest.Config, opts Options) error {
 	base = client.PreferProtobuf(base)
-	var runners []runner
+	// Controllers that follow the same resource share one watch of it.
+	feeds, err := regionwatch.NewFeeds(base)
+	if err != nil {
+		return fmt.Errorf("controllers' feeds: %w", err)
+	}
+	runners := []runner{feeds.Run}
 	for _, c := range catalogue {
 		if !opts.enabled(c.name) {
 			continue
 		}
-		run, err := c.build(base, &opts)
+		run, err := c.build(base, &opts, feeds)
 		if err != nil {
 			return fmt.Errorf("%s controller: %w", c.name, err)
 		}

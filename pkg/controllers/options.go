@@ -26,6 +26,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/nodelifecycle"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/podgc"
 )
@@ -126,9 +127,10 @@ func (o *Options) enabled(name string) bool {
 	return on
 }
 
-func (o *Options) nodeLifecycle(base *rest.Config) nodelifecycle.Config {
+func (o *Options) nodeLifecycle(base *rest.Config, pods *regionwatch.Feed) nodelifecycle.Config {
 	return nodelifecycle.Config{
 		Base:                   base,
+		Pods:                   pods,
 		NodeMonitorGracePeriod: o.NodeMonitorGracePeriod,
 		NodeMonitorPeriod:      o.NodeMonitorPeriod,
 		EvictionRate:           o.NodeEvictionRate,
@@ -136,12 +138,12 @@ func (o *Options) nodeLifecycle(base *rest.Config) nodelifecycle.Config {
 	}
 }
 
-func (o *Options) podGC(base *rest.Config) podgc.Config {
+func (o *Options) podGC(base *rest.Config, pods *regionwatch.Feed) podgc.Config {
 	threshold := o.TerminatedPodGCThreshold
 	if threshold <= 0 {
 		threshold = -1
 	}
 	return podgc.Config{
-		Base: base, Period: o.PodGCPeriod, TerminatedPodThreshold: threshold, OrphanQuarantine: o.OrphanedPodQuarantine,
+		Base: base, Pods: pods, Period: o.PodGCPeriod, TerminatedPodThreshold: threshold, OrphanQuarantine: o.OrphanedPodQuarantine,
 	}
 }

@@ -45,6 +45,7 @@ import (
 
 	apps "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/runner"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/tenantcache"
 	"github.com/arcturus-cloud/arcturus/pkg/events"
@@ -75,8 +76,9 @@ type Controller struct {
 
 // New returns a controller for the server base addresses. base must be a
 // system identity and carry no /tenants/ prefix: the controller watches
-// every tenant and addresses each tenant itself.
-func New(base *rest.Config) (*Controller, error) {
+// every tenant and addresses each tenant itself. It follows replica sets
+// through feeds, which the caller runs.
+func New(base *rest.Config, feeds *regionwatch.Feeds) (*Controller, error) {
 	if strings.Contains(base.Host, tenancy.PathPrefix) {
 		return nil, fmt.Errorf("client configuration %q already addresses a tenant", base.Host)
 	}
@@ -100,10 +102,11 @@ func New(base *rest.Config) (*Controller, error) {
 		func(*apps.Deployment) (*client.Core, bool) { return core, true })
 	// Both kinds are written back whole and their annotations matter
 	// (revisions, sizes, change-cause): only managed fields go.
-	c.deployments = tenantcache.New(name+"/deployments", func(d *apps.Deployment) { tenantcache.DropManagedFields(d) },
+	c.deployments = tenantcache.New(name+"/deployments", tenantcache.DropManagedFields[apps.Deployment],
 		tenantcache.Handlers[*apps.Deployment]{Add: c.addDeployment, Update: c.updateDeployment, Delete: c.deleteDeployment})
-	c.replicaSets = tenantcache.New(name+"/replicasets", func(rs *apps.ReplicaSet) { tenantcache.DropManagedFields(rs) },
+	c.replicaSets = tenantcache.New(name+"/replicasets", tenantcache.DropManagedFields[apps.ReplicaSet],
 		tenantcache.Handlers[*apps.ReplicaSet]{Add: c.addReplicaSet, Update: c.updateReplicaSet, Delete: c.deleteReplicaSet})
+	feeds.ReplicaSets.Subscribe(c.replicaSets.Store(klog.Background().WithName(name)))
 	return c, nil
 }
 
@@ -117,9 +120,6 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	wg.Go(func() { c.recorder.Run(ctx) })
 	wg.Go(func() {
 		c.deployments.Run(ctx, tenantcache.AcrossTenants(c.apps.ListDeployments, c.apps.WatchDeployments), &apps.Deployment{})
-	})
-	wg.Go(func() {
-		c.replicaSets.Run(ctx, tenantcache.AcrossTenants(c.apps.ListReplicaSets, c.apps.WatchReplicaSets), &apps.ReplicaSet{})
 	})
 	// Before both caches are full, a deployment would not find its
 	// replica sets and create them again.

@@ -34,6 +34,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	apps "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -77,7 +78,12 @@ func TestScalingEvents(t *testing.T) {
 	fake := &echoServer{events: make(chan corev1.Event, 10)}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	c, err := New(&rest.Config{Host: srv.URL, ContentConfig: rest.ContentConfig{ContentType: "application/json"}})
+	cfg := &rest.Config{Host: srv.URL, ContentConfig: rest.ContentConfig{ContentType: "application/json"}}
+	feeds, err := regionwatch.NewFeeds(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(cfg, feeds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,6 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/events"
-	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
 // Defaults, as kube-controller-manager's.
@@ -92,6 +91,8 @@ type Config struct {
 	// tainted: so many nodes failing at once is more likely the network's
 	// fault, or the control plane's, than theirs (--unhealthy-zone-threshold).
 	UnhealthyZoneThreshold float64
+	// Pods is the feed of every pod, which the caller runs.
+	Pods *regionwatch.Feed
 	// Clock is the real clock if nil; tests set a fake one.
 	Clock clock.WithTicker
 }
@@ -99,6 +100,9 @@ type Config struct {
 func (c *Config) complete() error {
 	if err := regionwatch.CheckBase(c.Base); err != nil {
 		return err
+	}
+	if c.Pods == nil {
+		return errors.New("no pod feed")
 	}
 	if c.NodeMonitorGracePeriod == 0 {
 		c.NodeMonitorGracePeriod = DefaultNodeMonitorGracePeriod
@@ -133,9 +137,12 @@ type Controller struct {
 	kube     kubernetes.Interface
 	core     *client.Core
 	recorder *events.Recorder
+	queue    workqueue.TypedRateLimitingInterface[types.UID]
+	state    *state
 }
 
-// New returns a controller for the server cfg.Base addresses.
+// New returns a controller for the server cfg.Base addresses. It is run
+// once.
 func New(cfg Config) (*Controller, error) {
 	if err := cfg.complete(); err != nil {
 		return nil, fmt.Errorf("node lifecycle controller: %w", err)
@@ -154,6 +161,14 @@ func New(cfg Config) (*Controller, error) {
 	c.recorder = events.NewRecorder(events.Source{
 		Component: "taint-eviction-controller", Controller: "arcturus.io/" + name,
 	}, func(*v1.Pod) (*client.Core, bool) { return core, true })
+	c.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.DefaultTypedControllerRateLimiter[types.UID](),
+		workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "taint-eviction", Clock: c.clock},
+	)
+	c.state = newState(c.clock, c.queue.Add)
+	// Every tenant's pods; only bound ones can be evicted, and the state
+	// keeps only those.
+	cfg.Pods.Subscribe(c.state.podStore)
 	return c, nil
 }
 
@@ -161,11 +176,7 @@ func New(cfg Config) (*Controller, error) {
 func (c *Controller) Run(ctx context.Context) {
 	logger := klog.FromContext(ctx).WithName(name)
 	ctx = klog.NewContext(ctx, logger)
-	queue := workqueue.NewTypedRateLimitingQueueWithConfig(
-		workqueue.DefaultTypedControllerRateLimiter[types.UID](),
-		workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "taint-eviction", Clock: c.clock},
-	)
-	s := newState(c.clock, queue.Add)
+	s, queue := c.state, c.queue
 
 	nodes := c.kube.CoreV1().Nodes()
 	leases := c.kube.CoordinationV1().Leases(corev1.NamespaceNodeLease)
@@ -176,16 +187,6 @@ func (c *Controller) Run(ctx context.Context) {
 		regionwatch.Reflector(logger, name+"/leases", &coordinationv1.Lease{}, s.leaseStore,
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return leases.List(ctx, o) },
 			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return leases.Watch(ctx, o) }),
-		// Only bound pods can be evicted; every tenant's.
-		regionwatch.Reflector(logger, name+"/pods", &v1.Pod{}, s.podStore,
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				o.FieldSelector = "spec.nodeName!="
-				return c.core.ListPods(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			},
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				o.FieldSelector = "spec.nodeName!="
-				return c.core.WatchPods(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			}),
 	}
 
 	logger.Info("Starting controller", "gracePeriod", c.cfg.NodeMonitorGracePeriod, "monitorPeriod", c.cfg.NodeMonitorPeriod,

@@ -37,6 +37,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
@@ -145,7 +146,12 @@ func TestEvictionWorker(t *testing.T) {
 	defer srv.Close()
 	clk := testingclock.NewFakeClock(start)
 	// The fake server speaks JSON.
-	c, err := New(Config{Base: &rest.Config{Host: srv.URL, ContentConfig: rest.ContentConfig{ContentType: "application/json"}}, Clock: clk})
+	base := &rest.Config{Host: srv.URL, ContentConfig: rest.ContentConfig{ContentType: "application/json"}}
+	feeds, err := regionwatch.NewFeeds(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Base: base, Pods: feeds.Pods, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

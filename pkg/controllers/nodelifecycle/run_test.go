@@ -24,13 +24,14 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/controllertest"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 )
 
 // TestRunStops checks that Run returns when its context ends and leaves
 // no goroutine behind.
 func TestRunStops(t *testing.T) {
-	controllertest.CheckRunStops(t, func(url string) (func(context.Context), error) {
-		c, err := New(Config{Base: &rest.Config{Host: url}, NodeMonitorPeriod: 10 * time.Millisecond})
+	controllertest.CheckRunStops(t, func(url string, feeds *regionwatch.Feeds) (func(context.Context), error) {
+		c, err := New(Config{Base: &rest.Config{Host: url}, Pods: feeds.Pods, NodeMonitorPeriod: 10 * time.Millisecond})
 		if err != nil {
 			return nil, err
 		}

@@ -34,17 +34,14 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 
-	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
-	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
 // Defaults, as kube-controller-manager's.
@@ -89,6 +86,8 @@ type Config struct {
 	// OrphanQuarantine is how long a node that pods are bound to must be
 	// missing before they are deleted: a node may be about to register.
 	OrphanQuarantine time.Duration
+	// Pods is the feed of every pod, which the caller runs.
+	Pods *regionwatch.Feed
 	// Clock is the real clock if nil.
 	Clock clock.WithTicker
 }
@@ -96,6 +95,9 @@ type Config struct {
 func (c *Config) complete() error {
 	if err := regionwatch.CheckBase(c.Base); err != nil {
 		return err
+	}
+	if c.Pods == nil {
+		return errors.New("no pod feed")
 	}
 	if c.Period == 0 {
 		c.Period = DefaultPeriod
@@ -117,12 +119,14 @@ func (c *Config) complete() error {
 
 // Controller is the pod garbage collector.
 type Controller struct {
-	cfg  Config
-	kube kubernetes.Interface
-	core *client.Core
+	cfg   Config
+	kube  kubernetes.Interface
+	core  *client.Core
+	state *state
 }
 
-// New returns a collector for the server cfg.Base addresses.
+// New returns a collector for the server cfg.Base addresses. It is run
+// once.
 func New(cfg Config) (*Controller, error) {
 	if err := cfg.complete(); err != nil {
 		return nil, fmt.Errorf("pod garbage collector: %w", err)
@@ -131,7 +135,9 @@ func New(cfg Config) (*Controller, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Controller{cfg: cfg, kube: kube, core: core}, nil
+	c := &Controller{cfg: cfg, kube: kube, core: core, state: newState()}
+	cfg.Pods.Subscribe(c.state.podStore)
+	return c, nil
 }
 
 // Run collects pods every Period until ctx ends and its goroutines have
@@ -139,26 +145,15 @@ func New(cfg Config) (*Controller, error) {
 func (c *Controller) Run(ctx context.Context) {
 	logger := klog.FromContext(ctx).WithName(name)
 	ctx = klog.NewContext(ctx, logger)
-	s := newState()
+	s := c.state
 	nodes := c.kube.CoreV1().Nodes()
-	reflectors := []*cache.Reflector{
-		regionwatch.Reflector(logger, name+"/nodes", &corev1.Node{}, s.nodeStore,
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return nodes.List(ctx, o) },
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return nodes.Watch(ctx, o) }),
-		regionwatch.Reflector(logger, name+"/pods", &v1.Pod{}, s.podStore,
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return c.core.ListPods(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			},
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return c.core.WatchPods(ctx, tenancy.Wildcard, metav1.NamespaceAll, o)
-			}),
-	}
+	reflector := regionwatch.Reflector(logger, name+"/nodes", &corev1.Node{}, s.nodeStore,
+		func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return nodes.List(ctx, o) },
+		func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return nodes.Watch(ctx, o) })
 	logger.Info("Starting controller", "period", c.cfg.Period, "terminatedPodThreshold", c.cfg.TerminatedPodThreshold,
 		"orphanQuarantine", c.cfg.OrphanQuarantine)
 	var wg sync.WaitGroup
-	for _, r := range reflectors {
-		wg.Go(func() { r.RunWithContext(ctx) })
-	}
+	wg.Go(func() { reflector.RunWithContext(ctx) })
 	wg.Go(func() { c.loop(ctx, s) })
 	wg.Wait()
 	logger.Info("Stopped controller")

@@ -30,6 +30,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 )
 
 // podServer creates pods until the tenant's quota of two is used up, and
@@ -82,7 +83,12 @@ func TestPodEvents(t *testing.T) {
 	// no lock.
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	c, err := New(&rest.Config{Host: srv.URL, ContentConfig: rest.ContentConfig{ContentType: "application/json"}})
+	cfg := &rest.Config{Host: srv.URL, ContentConfig: rest.ContentConfig{ContentType: "application/json"}}
+	feeds, err := regionwatch.NewFeeds(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(cfg, feeds)
 	if err != nil {
 		t.Fatal(err)
 	}

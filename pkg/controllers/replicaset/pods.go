@@ -37,13 +37,14 @@ import (
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
-// trimPod keeps of a cached pod what the controller reads: its metadata
+// trimPod returns what the controller reads of a pod: its metadata
 // (without managed fields and other annotations than the tenant and the
 // deletion cost), its node, and the phase, conditions and restart counts of
 // its status. Pods are only ever patched or deleted, never written back.
-func trimPod(pod *v1.Pod) {
-	tenantcache.KeepAnnotations(pod, corev1.PodDeletionCost)
-	pod.Spec = v1.PodSpec{PodSpec: corev1.PodSpec{NodeName: pod.Spec.NodeName}}
+func trimPod(pod *v1.Pod) *v1.Pod {
+	kept := &v1.Pod{TypeMeta: pod.TypeMeta, ObjectMeta: pod.ObjectMeta}
+	tenantcache.KeepAnnotations(kept, corev1.PodDeletionCost)
+	kept.Spec = v1.PodSpec{PodSpec: corev1.PodSpec{NodeName: pod.Spec.NodeName}}
 	status := v1.PodStatus{PodStatus: corev1.PodStatus{Phase: pod.Status.Phase, Conditions: pod.Status.Conditions}}
 	for _, cs := range pod.Status.ContainerStatuses {
 		status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{Name: cs.Name, RestartCount: cs.RestartCount})
@@ -51,7 +52,8 @@ func trimPod(pod *v1.Pod) {
 	if vm := pod.Status.VirtualMachineStatus; vm != nil {
 		status.VirtualMachineStatus = &v1.VirtualMachineStatus{Name: vm.Name, RestartCount: vm.RestartCount}
 	}
-	pod.Status = status
+	kept.Status = status
+	return kept
 }
 
 // podActive tells whether a pod counts towards its replica set: not

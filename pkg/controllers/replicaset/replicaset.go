@@ -42,6 +42,7 @@ import (
 	apps "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/client"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/runner"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/tenantcache"
 	"github.com/arcturus-cloud/arcturus/pkg/events"
@@ -71,8 +72,9 @@ type Controller struct {
 
 // New returns a controller for the server base addresses. base must be a
 // system identity and carry no /tenants/ prefix: the controller watches
-// every tenant and addresses each tenant itself.
-func New(base *rest.Config) (*Controller, error) {
+// every tenant and addresses each tenant itself. It follows replica sets
+// and pods through feeds, which the caller runs.
+func New(base *rest.Config, feeds *regionwatch.Feeds) (*Controller, error) {
 	if strings.Contains(base.Host, tenancy.PathPrefix) {
 		return nil, fmt.Errorf("client configuration %q already addresses a tenant", base.Host)
 	}
@@ -100,10 +102,13 @@ func New(base *rest.Config) (*Controller, error) {
 		func(*apps.ReplicaSet) (*client.Core, bool) { return core, true })
 	// Replica sets are written back whole (their status), so they keep
 	// everything but managed fields.
-	c.replicaSets = tenantcache.New(name+"/replicasets", func(rs *apps.ReplicaSet) { tenantcache.DropManagedFields(rs) },
+	c.replicaSets = tenantcache.New(name+"/replicasets", tenantcache.DropManagedFields[apps.ReplicaSet],
 		tenantcache.Handlers[*apps.ReplicaSet]{Add: c.addReplicaSet, Update: c.updateReplicaSet, Delete: c.deleteReplicaSet})
 	c.pods = tenantcache.New(name+"/pods", trimPod,
 		tenantcache.Handlers[*v1.Pod]{Add: c.addPod, Update: c.updatePod, Delete: c.deletePod})
+	logger := klog.Background().WithName(name)
+	feeds.ReplicaSets.Subscribe(c.replicaSets.Store(logger))
+	feeds.Pods.Subscribe(c.pods.Store(logger))
 	return c, nil
 }
 
@@ -115,12 +120,6 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 	var wg sync.WaitGroup
 	wg.Go(func() { c.recorder.Run(ctx) })
-	wg.Go(func() {
-		c.replicaSets.Run(ctx, tenantcache.AcrossTenants(c.apps.ListReplicaSets, c.apps.WatchReplicaSets), &apps.ReplicaSet{})
-	})
-	wg.Go(func() {
-		c.pods.Run(ctx, tenantcache.AcrossTenants(c.core.ListPods, c.core.WatchPods), &v1.Pod{})
-	})
 	// Workers start once both caches are full: before, every replica set
 	// would look short of pods.
 	if tenantcache.WaitForSync(ctx, c.replicaSets.Synced(), c.pods.Synced()) {

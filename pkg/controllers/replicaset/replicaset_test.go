@@ -25,6 +25,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -300,9 +301,14 @@ func TestTrimPod(t *testing.T) {
 	p.Annotations[tenancy.Annotation] = "acme"
 	p.Spec.Containers = []corev1.Container{{Name: "c", Image: "i", Env: []corev1.EnvVar{{Name: "A", Value: "B"}}}}
 	p.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
-	trimPod(p)
-	if len(p.Annotations) != 2 || p.Annotations[corev1.PodDeletionCost] != "3" || p.ManagedFields != nil ||
-		p.Spec.Containers != nil || p.Spec.NodeName != "node-a" || !podReady(p) || maxRestarts(p) != 2 {
-		t.Errorf("trimmed pod %+v", p)
+	handed := p.DeepCopy()
+	kept := trimPod(p)
+	if len(kept.Annotations) != 2 || kept.Annotations[corev1.PodDeletionCost] != "3" || kept.ManagedFields != nil ||
+		kept.Spec.Containers != nil || kept.Spec.NodeName != "node-a" || !podReady(kept) || maxRestarts(kept) != 2 {
+		t.Errorf("trimmed pod %+v", kept)
+	}
+	// The pod feed hands the same pod to other controllers.
+	if !apiequality.Semantic.DeepEqual(p, handed) {
+		t.Errorf("trimming changed the pod it was handed: %+v", p)
 	}
 }

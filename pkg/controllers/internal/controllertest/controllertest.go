@@ -27,8 +27,13 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 )
 
 // EmptyServer answers lists with nothing and holds watches open until the
@@ -55,18 +60,29 @@ func EmptyServer() *httptest.Server {
 
 // CheckRunStops checks that a controller's Run returns when its context
 // ends and leaves no goroutine behind. newRun builds the controller for
-// the EmptyServer at url and returns its Run.
-func CheckRunStops(t *testing.T, newRun func(url string) (func(context.Context), error)) {
+// the EmptyServer at url, following feeds of that server, and returns its
+// Run; the feeds run beside it and must stop too.
+func CheckRunStops(t *testing.T, newRun func(url string, feeds *regionwatch.Feeds) (func(context.Context), error)) {
 	t.Helper()
 	before := runtime.NumGoroutine()
 	srv := EmptyServer()
-	run, err := newRun(srv.URL)
+	feeds, err := regionwatch.NewFeeds(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := newRun(srv.URL, feeds)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { defer close(done); run(ctx) }()
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		wg.Go(func() { feeds.Run(ctx) })
+		run(ctx)
+		wg.Wait()
+	}()
 	time.Sleep(300 * time.Millisecond)
 	cancel()
 	select {

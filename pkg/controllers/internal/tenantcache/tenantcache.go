@@ -79,7 +79,7 @@ type Handlers[T Object] struct {
 // returns are shared: callers must copy them before changing them.
 type Cache[T Object] struct {
 	name     string
-	trim     func(T)
+	trim     func(T) T
 	handlers Handlers[T]
 
 	mu      sync.RWMutex
@@ -90,9 +90,10 @@ type Cache[T Object] struct {
 	syncOnce sync.Once
 }
 
-// New returns an empty cache. trim, if set, is applied to every object
-// before it is stored, to drop what the controller never reads.
-func New[T Object](name string, trim func(T), handlers Handlers[T]) *Cache[T] {
+// New returns an empty cache. trim, if set, returns what the cache keeps
+// of each object, without what the controller never reads. It must leave
+// its argument as it is: a feed hands the same object to other caches.
+func New[T Object](name string, trim func(T) T, handlers Handlers[T]) *Cache[T] {
 	return &Cache[T]{
 		name: name, trim: trim, handlers: handlers,
 		items: map[Key]T{}, byScope: map[scope]map[string]T{}, synced: make(chan struct{}),
@@ -135,9 +136,15 @@ func (c *Cache[T]) Synced() <-chan struct{} { return c.synced }
 // different tenants.
 func (c *Cache[T]) Run(ctx context.Context, lw cache.ListerWatcher, expected T) {
 	logger := klog.FromContext(ctx)
-	r := cache.NewReflectorWithOptions(tenancy.ListWatchOnly(lw), expected, &store[T]{c: c, logger: logger},
+	r := cache.NewReflectorWithOptions(tenancy.ListWatchOnly(lw), expected, c.Store(logger),
 		cache.ReflectorOptions{Name: c.name, Logger: &logger})
 	r.RunWithContext(ctx)
+}
+
+// Store returns the cache as a reflector's store, to fill it from a watch
+// shared with other caches; logger reports objects it cannot keep.
+func (c *Cache[T]) Store(logger klog.Logger) cache.ReflectorStore {
+	return &store[T]{c: c, logger: logger}
 }
 
 // AcrossTenants lists and watches a resource in every namespace of every
@@ -241,7 +248,7 @@ func (s *store[T]) put(obj any) error {
 
 func (s *store[T]) store(obj T, k Key) {
 	if s.c.trim != nil {
-		s.c.trim(obj)
+		obj = s.c.trim(obj)
 	}
 	old, existed := s.c.set(k, obj)
 	h := s.c.handlers
@@ -264,7 +271,7 @@ func (s *store[T]) Delete(obj any) error {
 	if _, existed := s.c.remove(k); existed && s.c.handlers.Delete != nil {
 		// The final state is the watch's, fresher than the cached one.
 		if s.c.trim != nil {
-			s.c.trim(typed)
+			typed = s.c.trim(typed)
 		}
 		s.c.handlers.Delete(typed)
 	}
@@ -310,7 +317,9 @@ func (s *store[T]) Resync() error { return nil }
 
 // KeepAnnotations drops managed fields and every annotation but the
 // tenant's and keep, for caches of objects that are never written back
-// whole (only patched or deleted), across many tenants.
+// whole (only patched or deleted), across many tenants. It changes obj's
+// annotations and managed fields to new ones, leaving the old ones as they
+// were, so that obj can be a shallow copy of an object others hold.
 func KeepAnnotations(obj metav1.Object, keep ...string) {
 	obj.SetManagedFields(nil)
 	in := obj.GetAnnotations()
@@ -326,8 +335,16 @@ func KeepAnnotations(obj metav1.Object, keep ...string) {
 	obj.SetAnnotations(out)
 }
 
-// DropManagedFields drops an object's managed fields, which no controller
-// reads and which are often most of its metadata. Objects a controller
-// writes back whole keep everything else: an update without them would
-// remove them.
-func DropManagedFields(obj metav1.Object) { obj.SetManagedFields(nil) }
+// DropManagedFields returns a shallow copy of obj without its managed
+// fields, which no controller reads and which are often most of its
+// metadata. Objects a controller writes back whole keep everything else:
+// an update without them would remove them.
+func DropManagedFields[O any, T interface {
+	*O
+	metav1.Object
+}](obj T) T {
+	kept := T(new(O))
+	*kept = *obj
+	kept.SetManagedFields(nil)
+	return kept
+}

@@ -21,6 +21,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
@@ -48,11 +49,20 @@ func handlers(e *events) Handlers[*corev1.ConfigMap] {
 
 func TestCacheKeepsTenantsApart(t *testing.T) {
 	var seen events
-	c := New("test", func(cm *corev1.ConfigMap) { KeepAnnotations(cm) }, handlers(&seen))
+	c := New("test", func(cm *corev1.ConfigMap) *corev1.ConfigMap {
+		kept := DropManagedFields(cm)
+		KeepAnnotations(kept)
+		return kept
+	}, handlers(&seen))
 	s := &store[*corev1.ConfigMap]{c: c}
 
-	if err := s.Replace([]any{configMap("acme", "web", "1"), configMap("beta", "web", "2")}, "2"); err != nil {
+	acme := configMap("acme", "web", "1")
+	handed := acme.DeepCopy()
+	if err := s.Replace([]any{acme, configMap("beta", "web", "2")}, "2"); err != nil {
 		t.Fatal(err)
+	}
+	if !apiequality.Semantic.DeepEqual(acme, handed) {
+		t.Errorf("trimming changed the object handed to the cache, which a feed hands to others too: %v", acme)
 	}
 	select {
 	case <-c.Synced():
