@@ -138,6 +138,11 @@ type nodeInfo struct {
 	// readiness is the taint an unready node is treated as having, or nil.
 	readiness *corev1.Taint
 	vmReady   bool
+	// unschedulable and taints are the node's, kept here for the first
+	// filters: reading them through node would touch every node object
+	// searched, for every pod.
+	unschedulable bool
+	taints        []corev1.Taint
 }
 
 func newNodeInfo(node *corev1.Node) *nodeInfo {
@@ -149,6 +154,7 @@ func newNodeInfo(node *corev1.Node) *nodeInfo {
 // setNode takes a new version of the node object.
 func (n *nodeInfo) setNode(node *corev1.Node) {
 	n.node = node
+	n.unschedulable, n.taints = node.Spec.Unschedulable, node.Spec.Taints
 	n.allocatable = resourcesOf(node.Status.Allocatable)
 	n.readiness = &corev1.Taint{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoSchedule}
 	n.vmReady = false

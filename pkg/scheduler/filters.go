@@ -63,7 +63,7 @@ func fail(events clusterEvent, reasons ...string) *failure {
 }
 
 func filterUnschedulable(s *podState, n *nodeInfo) *failure {
-	if !n.node.Spec.Unschedulable {
+	if !n.unschedulable {
 		return nil
 	}
 	taint := corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}
@@ -81,8 +81,8 @@ func filterTaints(s *podState, n *nodeInfo) *failure {
 	if n.readiness != nil && !tolerates(s.tolerations, n.readiness) {
 		return fail(nodeChanged, untoleratedTaint(n.readiness))
 	}
-	for i := range n.node.Spec.Taints {
-		t := &n.node.Spec.Taints[i]
+	for i := range n.taints {
+		t := &n.taints[i]
 		if t.Effect == corev1.TaintEffectPreferNoSchedule {
 			continue
 		}

@@ -136,8 +136,8 @@ func scorePreferredAffinity(s *podState, n *nodeInfo) int64 {
 // pod does not tolerate.
 func scoreIntoleratedPreferNoSchedule(s *podState, n *nodeInfo) int64 {
 	var count int64
-	for i := range n.node.Spec.Taints {
-		t := &n.node.Spec.Taints[i]
+	for i := range n.taints {
+		t := &n.taints[i]
 		if t.Effect == corev1.TaintEffectPreferNoSchedule && !tolerates(s.tolerations, t) {
 			count++
 		}
