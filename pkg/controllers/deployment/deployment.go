@@ -30,9 +30,7 @@ package deployment
 
 import (
 	"context"
-	"fmt"
 	"maps"
-	"strings"
 	"sync"
 	"time"
 
@@ -79,18 +77,7 @@ type Controller struct {
 // every tenant and addresses each tenant itself. It follows replica sets
 // through feeds, which the caller runs.
 func New(base *rest.Config, feeds *regionwatch.Feeds) (*Controller, error) {
-	if strings.Contains(base.Host, tenancy.PathPrefix) {
-		return nil, fmt.Errorf("client configuration %q already addresses a tenant", base.Host)
-	}
-	hc, err := rest.HTTPClientFor(base)
-	if err != nil {
-		return nil, fmt.Errorf("building HTTP client: %w", err)
-	}
-	core, err := client.NewCore(base, hc)
-	if err != nil {
-		return nil, err
-	}
-	appsClient, err := client.NewApps(base, hc)
+	core, appsClient, err := regionwatch.NewWorkloadClients(base)
 	if err != nil {
 		return nil, err
 	}

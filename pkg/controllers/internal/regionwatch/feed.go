@@ -19,7 +19,6 @@ package regionwatch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -29,7 +28,6 @@ import (
 
 	appsv1 "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
-	"github.com/arcturus-cloud/arcturus/pkg/client"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/tenantcache"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
@@ -133,18 +131,7 @@ type Feeds struct {
 // NewFeeds returns the feeds of the server base addresses, as a system
 // master of no tenant, over one HTTP client of their own.
 func NewFeeds(base *rest.Config) (*Feeds, error) {
-	if err := CheckBase(base); err != nil {
-		return nil, err
-	}
-	hc, err := rest.HTTPClientFor(base)
-	if err != nil {
-		return nil, fmt.Errorf("building HTTP client: %w", err)
-	}
-	core, err := client.NewCore(base, hc)
-	if err != nil {
-		return nil, err
-	}
-	apps, err := client.NewApps(base, hc)
+	core, apps, err := NewWorkloadClients(base)
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,28 @@ func NewClients(base *rest.Config) (kubernetes.Interface, *client.Core, error) {
 	return kube, core, nil
 }
 
+// NewWorkloadClients returns a client of every tenant's pods and one of
+// their apps/v1 workloads, both with the superset types, sharing one HTTP
+// client.
+func NewWorkloadClients(base *rest.Config) (*client.Core, *client.Apps, error) {
+	if err := CheckBase(base); err != nil {
+		return nil, nil, err
+	}
+	hc, err := rest.HTTPClientFor(base)
+	if err != nil {
+		return nil, nil, fmt.Errorf("building HTTP client: %w", err)
+	}
+	core, err := client.NewCore(base, hc)
+	if err != nil {
+		return nil, nil, err
+	}
+	apps, err := client.NewApps(base, hc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return core, apps, nil
+}
+
 // Reflector lists and watches objects like obj with list and watch into
 // store; name names it in logs.
 func Reflector(logger klog.Logger, name string, obj runtime.Object, store cache.ReflectorStore,
