@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -84,7 +85,9 @@ func (s *Server) StartNode(t testing.TB, name string) *Node {
 	o.PodCIDR = fmt.Sprintf("10.%d.%d.0/24", 200+rand.IntN(50), rand.IntN(256))
 	o.PodBridge = fmt.Sprintf("arct%x", rand.Uint32())
 	n := &Node{Name: name, DataDir: o.DataDir, options: o}
-	// Cleanups run last first: this one after the agent has stopped.
+	// Cleanups run last first: the bridge goes once the pods are gone,
+	// which happens after the agent has stopped.
+	t.Cleanup(func() { removeLink(t, o.PodBridge) })
 	t.Cleanup(func() { n.removeAllPods(t) })
 	n.Agent = s.StartAgent(t, o)
 
@@ -176,5 +179,16 @@ func (n *Node) removeAllPods(t testing.TB) {
 		if err := r.RemovePod(ctx, ref.UID); err != nil {
 			t.Logf("removing pod %s/%s: %v", ref.Namespace, ref.Name, err)
 		}
+	}
+}
+
+// removeLink removes the network link name, if there is one.
+func removeLink(t testing.TB, name string) {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		return
+	}
+	if err := netlink.LinkDel(link); err != nil {
+		t.Errorf("removing %s: %v", name, err)
 	}
 }
