@@ -195,8 +195,9 @@ func (o *Options) Run(ctx context.Context) error {
 		// nodes keeps one renewal in flight per fifty of them, so that
 		// the server's latency under load does not cap the renewal rate:
 		// nodes renew every 10 s, so this allows 200 ms (16 in flight at
-		// 20 ms cap it at 800 a second).
-		HeartbeatWorkers: max(16, o.Simulate/50),
+		// 20 ms cap it at 800 a second). At most maxHeartbeatsInFlight,
+		// though: the server refuses writes beyond its own limit.
+		HeartbeatWorkers: min(max(16, o.Simulate/50), maxHeartbeatsInFlight),
 		// Simulated pods never change on their own.
 		ResyncPeriod: time.Hour,
 	}
@@ -211,6 +212,12 @@ func (o *Options) Run(ctx context.Context) error {
 // the API server: at 10,000 nodes, 20 connections carry 1,000 lease
 // renewals a second.
 const nodesPerConnection = 500
+
+// maxHeartbeatsInFlight bounds the renewals a simulating agent has in
+// flight: half the API server's default limit of 200 mutating requests in
+// flight, so that heartbeats alone never fill it and get 429s. At 10,000
+// nodes it allows 100 ms of server latency per renewal.
+const maxHeartbeatsInFlight = 100
 
 // loadConfig reads a kubeconfig, sized for the number of nodes it serves.
 func loadConfig(path string, nodes int) (*rest.Config, error) {
