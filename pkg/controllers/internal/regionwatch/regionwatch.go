@@ -15,10 +15,11 @@ limitations under the License.
 */
 
 // Package regionwatch holds what the controllers that watch the region's
-// Nodes and every tenant's Pods (node lifecycle, pod garbage collection)
-// share: their clients, and reflectors that feed the controllers' own
-// compact records instead of a cache of whole objects, so that a region of
-// many pods costs them little memory.
+// Nodes and every tenant's Pods and workloads share: their clients,
+// reflectors that feed the controllers' own compact records instead of a
+// cache of whole objects, so that a region of many pods costs them little
+// memory, and the feeds that give the controllers of one process a single
+// watch of each resource they all follow.
 package regionwatch
 
 import (
