@@ -188,8 +188,8 @@ func (n *nodeInfo) addPod(p *podInfo, sign int64) {
 // filter's verdict, so that heartbeats do not wake unschedulable pods.
 func schedulingRelevantChange(old, cur *nodeInfo) bool {
 	return !maps.Equal(old.node.Labels, cur.node.Labels) ||
-		old.node.Spec.Unschedulable != cur.node.Spec.Unschedulable ||
-		!taintsEqual(old.node.Spec.Taints, cur.node.Spec.Taints) ||
+		old.unschedulable != cur.unschedulable ||
+		!taintsEqual(old.taints, cur.taints) ||
 		(old.readiness == nil) != (cur.readiness == nil) ||
 		old.vmReady != cur.vmReady ||
 		!resourcesEqual(old.allocatable, cur.allocatable)
