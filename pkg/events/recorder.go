@@ -32,6 +32,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/klog/v2"
 
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
@@ -40,10 +41,17 @@ import (
 )
 
 const (
+	// qps and burst bound the events a recorder writes, as the kubelet's
+	// --event-qps and --event-burst do by default: a flood of them (a
+	// thousand pods scheduled a second) would otherwise take the API
+	// server's capacity from the work they report.
+	qps   = 50
+	burst = 100
 	// backlog bounds the events waiting to be written per writer; beyond
 	// it events are dropped rather than slowing the caller down, as the
-	// kubelet does.
-	backlog = 1000
+	// kubelet does. The writers' thousand in all, as client-go's
+	// broadcaster keeps, are 20 s at qps.
+	backlog = 250
 	// writers write events in parallel, each object's always through the
 	// same one so that its repeats update the Event its first one created.
 	writers = 4
@@ -89,6 +97,7 @@ type TypedRecorder[T metav1.Object] struct {
 	// is not of interest and its events can be dropped.
 	partitionOf func(obj T) (*client.Core, bool)
 	pending     [writers]chan request
+	limiter     flowcontrol.RateLimiter
 
 	mu      sync.Mutex
 	seen    map[key]*seenEvent
@@ -145,6 +154,7 @@ func NewTypedRecorder[T metav1.Object](kind schema.GroupVersionKind, source Type
 	r := &TypedRecorder[T]{
 		apiVersion: apiVersion, kind: k, source: source, partitionOf: partitionOf,
 		seen: map[key]*seenEvent{}, similar: map[similarKey]*similarEvents{},
+		limiter: flowcontrol.NewTokenBucketRateLimiter(qps, burst),
 	}
 	for i := range r.pending {
 		r.pending[i] = make(chan request, backlog)
@@ -221,6 +231,9 @@ func (r *TypedRecorder[T]) write(ctx context.Context, pending <-chan request) {
 		case <-ctx.Done():
 			return
 		case req := <-pending:
+			if r.limiter.Wait(ctx) != nil {
+				return
+			}
 			if err := r.writeOne(ctx, req); err != nil && ctx.Err() == nil {
 				klog.FromContext(ctx).V(2).Info("Writing event failed", "kind", r.kind, "object", klog.KRef(req.namespace, req.name),
 					"tenant", req.tenant, "reason", req.reason, "err", err)

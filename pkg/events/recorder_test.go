@@ -31,6 +31,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
 
 	apps "github.com/arcturus-cloud/arcturus/pkg/apis/apps/v1"
 	v1 "github.com/arcturus-cloud/arcturus/pkg/apis/core/v1"
@@ -334,4 +335,27 @@ func TestEventAllocates(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("Event allocates %v times", n)
 	}
+}
+
+// TestRateLimited checks that events past the burst wait for the rate, and
+// that none is lost while it stays within the backlog.
+func TestRateLimited(t *testing.T) {
+	f, core := start(t)
+	r := replicaSetRecorder(core)
+	const rate, burst, events = 10, 2, 5
+	r.limiter = flowcontrol.NewTokenBucketRateLimiter(rate, burst)
+	go r.Run(t.Context())
+	for i := range events {
+		r.Event(replicaSet("acme", fmt.Sprintf("rs-%d", i), fmt.Sprintf("uid-%d", i), "1"), corev1.EventTypeNormal, "R", "m")
+	}
+	start := time.Now()
+	for range events {
+		f.next(t)
+	}
+	// The first burst go at once, the other three a tenth of a second
+	// apart.
+	if elapsed, least := time.Since(start), (events-burst)*time.Second/rate; elapsed < least*9/10 {
+		t.Errorf("%d events written in %v, want at least %v", events, elapsed, least)
+	}
+	f.none(t)
 }
