@@ -501,7 +501,7 @@ func (d *deployRun) startTenant(ctx context.Context, admin *rest.Config) error {
 	if err != nil {
 		return err
 	}
-	d.watch, err = watchPods(ctx, watchCore, d.tenant, schedNamespace, d.pods.observe)
+	d.watch, err = watchPods(ctx, watchCore, d.tenant, schedNamespace, "", d.pods.observe)
 	return err
 }
 

@@ -41,7 +41,9 @@ type podWatch struct {
 	core   *client.Core
 	tenant tenancy.Name
 	ns     string
-	cancel context.CancelFunc
+	// fieldSelector, when set, limits the pods listed and watched.
+	fieldSelector string
+	cancel        context.CancelFunc
 	done   chan struct{}
 
 	// seen, when set, is given every pod the watch or a relist delivers,
@@ -68,18 +70,20 @@ type podTrack struct {
 
 // startPodWatch lists the namespace and watches it from there.
 func startPodWatch(ctx context.Context, core *client.Core, tenant tenancy.Name, ns string) (*podWatch, error) {
-	return watchPods(ctx, core, tenant, ns, nil)
+	return watchPods(ctx, core, tenant, ns, "", nil)
 }
 
-// watchPods is startPodWatch that also hands every pod it sees to seen,
-// when not nil, from the watch's goroutine.
-func watchPods(ctx context.Context, core *client.Core, tenant tenancy.Name, ns string, seen func(*v1.Pod, time.Time)) (*podWatch, error) {
-	list, err := core.ListPods(ctx, tenant, ns, metav1.ListOptions{})
+// watchPods is startPodWatch of the pods that fieldSelector, when not
+// empty, selects, which also hands every pod it sees to seen, when not
+// nil, from the watch's goroutine.
+func watchPods(ctx context.Context, core *client.Core, tenant tenancy.Name, ns, fieldSelector string, seen func(*v1.Pod, time.Time)) (*podWatch, error) {
+	list, err := core.ListPods(ctx, tenant, ns, metav1.ListOptions{FieldSelector: fieldSelector})
 	if err != nil {
 		return nil, fmt.Errorf("listing pods to watch: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	w := &podWatch{core: core, tenant: tenant, ns: ns, cancel: cancel, done: make(chan struct{}), pods: map[string]*podTrack{}, seen: seen}
+	w := &podWatch{core: core, tenant: tenant, ns: ns, fieldSelector: fieldSelector, cancel: cancel, done: make(chan struct{}),
+		pods: map[string]*podTrack{}, seen: seen}
 	go w.loop(ctx, list.ResourceVersion)
 	return w, nil
 }
@@ -101,7 +105,7 @@ func (w *podWatch) track(name string) *podTrack {
 func (w *podWatch) loop(ctx context.Context, rv string) {
 	defer close(w.done)
 	for ctx.Err() == nil {
-		wi, err := w.core.WatchPods(ctx, w.tenant, w.ns, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
+		wi, err := w.core.WatchPods(ctx, w.tenant, w.ns, metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true, FieldSelector: w.fieldSelector})
 		if err != nil {
 			if apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
 				rv = w.relist(ctx, rv)
@@ -139,7 +143,7 @@ func (w *podWatch) loop(ctx context.Context, rv string) {
 // relist catches up after the watch fell too far behind: tracked pods
 // missing from the list are gone.
 func (w *podWatch) relist(ctx context.Context, rv string) string {
-	list, err := w.core.ListPods(ctx, w.tenant, w.ns, metav1.ListOptions{})
+	list, err := w.core.ListPods(ctx, w.tenant, w.ns, metav1.ListOptions{FieldSelector: w.fieldSelector})
 	if err != nil {
 		return rv
 	}
