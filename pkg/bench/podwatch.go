@@ -44,7 +44,7 @@ type podWatch struct {
 	// fieldSelector, when set, limits the pods listed and watched.
 	fieldSelector string
 	cancel        context.CancelFunc
-	done   chan struct{}
+	done          chan struct{}
 
 	// seen, when set, is given every pod the watch or a relist delivers,
 	// tracked or not, with when it arrived.
