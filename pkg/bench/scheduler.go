@@ -91,11 +91,11 @@ var (
 
 // SchedulerConfig sizes the scheduler measurement.
 type SchedulerConfig struct {
-	// Nodes are created, then Pods pods by Clients concurrent clients, once
-	// per share of VM pods in VMShares, each run against a fresh server and
-	// scheduler.
-	Nodes, Pods, Clients int
-	VMShares             []float64
+	// Nodes are created, then InitPods pods, scheduled unmeasured, then Pods
+	// pods by Clients concurrent clients, once per share of VM pods in
+	// VMShares, each run against a fresh server and scheduler.
+	Nodes, InitPods, Pods, Clients int
+	VMShares                       []float64
 	// BindTimeout is how long after the last create every pod may take to
 	// be seen bound.
 	BindTimeout time.Duration
@@ -106,14 +106,15 @@ type SchedulerConfig struct {
 // NewSchedulerConfig returns the defaults: scheduler_perf's SchedulingBasic
 // at 5,000 nodes.
 func NewSchedulerConfig() *SchedulerConfig {
-	return &SchedulerConfig{Nodes: 5000, Pods: 10000, Clients: 16, VMShares: []float64{0, 0.2}, BindTimeout: 2 * time.Minute,
+	return &SchedulerConfig{Nodes: 5000, InitPods: 1000, Pods: 10000, Clients: 16, VMShares: []float64{0, 0.2}, BindTimeout: 2 * time.Minute,
 		Deployment: newDeploymentConfig()}
 }
 
 // AddFlags binds the configuration to fs.
 func (c *SchedulerConfig) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.Nodes, "nodes", c.Nodes, "Nodes created (plain Node objects, no agent).")
-	fs.IntVar(&c.Pods, "pods", c.Pods, "Pods created and scheduled per run; 0 skips these runs.")
+	fs.IntVar(&c.InitPods, "init-pods", c.InitPods, "Pods created and scheduled before the measured ones, unmeasured, as scheduler_perf's initPods.")
+	fs.IntVar(&c.Pods, "pods", c.Pods, "Pods created and scheduled per run, measured; 0 skips these runs.")
 	fs.IntVar(&c.Clients, "clients", c.Clients, "Concurrent clients creating the nodes and the pods, on one HTTP/2 connection.")
 	fs.Float64SliceVar(&c.VMShares, "vm-share", c.VMShares, "Share of VM pods among the pods, one run against a fresh server and scheduler per value.")
 	fs.DurationVar(&c.BindTimeout, "bind-timeout", c.BindTimeout, "How long after the last create every pod may take to be seen bound.")
@@ -148,6 +149,9 @@ func (c *SchedulerConfig) Validate() error {
 		if s < 0 || s > 1 || math.IsNaN(s) {
 			errs = append(errs, fmt.Errorf("--vm-share %g must be between 0 and 1", s))
 		}
+	}
+	if c.InitPods < 0 {
+		errs = append(errs, errors.New("--init-pods must not be negative"))
 	}
 	if c.BindTimeout <= 0 {
 		errs = append(errs, errors.New("--bind-timeout must be positive"))
@@ -281,8 +285,8 @@ func (r *schedRunner) header() {
 	if c.Pods > 0 {
 		t.add("Nodes", fmt.Sprintf("%d plain Node objects created by the bench as a system master, as scheduler_perf creates them: 4 cpu, 32Gi, 110 pods allocatable, Ready and VmRuntimeReady, zone label over %d zones. No agent runs them, so no heartbeats or pod status writes compete with scheduling.",
 			c.Nodes, benchZones))
-		t.add("Pods", fmt.Sprintf("%d per run in one tenant's default namespace, created by %d clients on one HTTP/2 connection as the superset Pod (pkg/client, protobuf). Container pods are scheduler_perf's pod-default (one pause container, requests = limits = 100m cpu, 500Mi); VM pods have spec.virtualMachine with the same resources and no containers, spread evenly among them.",
-			c.Pods, c.Clients))
+		t.add("Pods", fmt.Sprintf("%d per run, measured, after %d created and bound unmeasured (scheduler_perf's initPods), in one tenant's default namespace, created by %d clients on one HTTP/2 connection as the superset Pod (pkg/client, protobuf). Container pods are scheduler_perf's pod-default (one pause container, requests = limits = 100m cpu, 500Mi); VM pods have spec.virtualMachine with the same resources and no containers, spread evenly among them.",
+			c.Pods, c.InitPods, c.Clients))
 	}
 	if c.Deployment.Replicas > 0 {
 		t.add("Deployment", c.Deployment.describe())
@@ -335,6 +339,9 @@ func benchNode(i int) *corev1.Node {
 
 func podName(i int) string { return fmt.Sprintf("pod-%05d", i) }
 
+// initPodName names the unmeasured pods, which podIndex does not know.
+func initPodName(i int) string { return fmt.Sprintf("init-%05d", i) }
+
 // podIndex is the index in the name of a bench pod.
 func podIndex(name string) (int, bool) {
 	s, ok := strings.CutPrefix(name, "pod-")
@@ -345,10 +352,10 @@ func podIndex(name string) (int, bool) {
 	return i, err == nil
 }
 
-func benchPod(i int, vm bool) *v1.Pod {
+func benchPod(name string, vm bool) *v1.Pod {
 	pod := &v1.Pod{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		ObjectMeta: metav1.ObjectMeta{Name: podName(i)},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
 	}
 	if vm {
 		pod.Spec.VirtualMachine = &v1.VirtualMachineSpec{Image: "registry.k8s.io/bench/disk:1", Resources: benchPodResources}
@@ -489,6 +496,9 @@ func (r *schedRunner) runOnce(ctx context.Context, share float64) (res *schedRes
 		return nil, err
 	}
 	run := &schedRun{res: res, server: server, sched: sched, admin: admin, probe: serverProbe, core: core, tenant: tenant}
+	if err := r.scheduleInitPods(ctx, run); err != nil {
+		return nil, err
+	}
 	if err := r.schedulePods(ctx, run); err != nil {
 		return nil, err
 	}
@@ -593,6 +603,35 @@ type schedRun struct {
 	tenant tenancy.Name
 }
 
+// scheduleInitPods creates InitPods pods and waits until all are bound, so
+// that, as in scheduler_perf, the measured pods meet a server and a
+// scheduler that already hold pods.
+func (r *schedRunner) scheduleInitPods(ctx context.Context, run *schedRun) error {
+	c, name := r.cfg, runName(run.res.share)
+	if c.InitPods == 0 {
+		return nil
+	}
+	r.log.printf("%s: creating %d pods and waiting until they are bound, unmeasured", name, c.InitPods)
+	start := time.Now()
+	created := closedLoop(ctx, c.Clients, c.InitPods, func(ctx context.Context, i int) error {
+		pod := benchPod(initPodName(i), isVM(i, run.res.share))
+		return run.core.Request(http.MethodPost, run.tenant).Namespace(schedNamespace).Resource("pods").Body(pod).Do(ctx).Error()
+	}, nil)
+	if n := created.Failed(); n > 0 {
+		return fmt.Errorf("%s: %d of the %d unmeasured pod creates failed, first: %s", name, n, c.InitPods, created.Failures[0].Example)
+	}
+	// All are bound once the namespace has no pod without a node.
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, c.BindTimeout, true, func(ctx context.Context) (bool, error) {
+		unbound, err := run.core.ListPods(ctx, run.tenant, schedNamespace, metav1.ListOptions{FieldSelector: "spec.nodeName=", Limit: 1})
+		return err == nil && len(unbound.Items) == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: waiting for the %d unmeasured pods to be bound: %w", name, c.InitPods, err)
+	}
+	r.log.printf("%s: %d unmeasured pods bound %s after the first create", name, c.InitPods, seconds(time.Since(start)))
+	return nil
+}
+
 // schedulePods creates the pods while a watch notes when each is first
 // seen bound, and reads what the server and the scheduler did meanwhile.
 func (r *schedRunner) schedulePods(ctx context.Context, run *schedRun) error {
@@ -653,7 +692,7 @@ func (r *schedRunner) schedulePods(ctx context.Context, run *schedRun) error {
 	createDone := make(chan loadResult, 1)
 	go func() {
 		createDone <- closedLoop(ctx, c.Clients, c.Pods, func(ctx context.Context, i int) error {
-			pod := benchPod(i, isVM(i, res.share))
+			pod := benchPod(podName(i), isVM(i, res.share))
 			sentAt[i] = time.Now()
 			err := core.Request(http.MethodPost, tenant).Namespace(schedNamespace).Resource("pods").Body(pod).Do(ctx).Error()
 			if err == nil {

@@ -72,7 +72,7 @@ func TestRunScheduler(t *testing.T) {
 	t.Setenv(serverChildEnv, "1")
 	t.Setenv(schedulerChildEnv, "1")
 	c := NewSchedulerConfig()
-	c.Nodes, c.Pods, c.Clients, c.BindTimeout = 20, 150, 4, time.Minute
+	c.Nodes, c.InitPods, c.Pods, c.Clients, c.BindTimeout = 20, 30, 150, 4, time.Minute
 	// TestRunSchedulerDeployment covers the Deployment run.
 	c.Deployment.Replicas = 0
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -102,9 +102,9 @@ func TestSchedulerConfigValidate(t *testing.T) {
 		t.Errorf("defaults: %v", err)
 	}
 	c := NewSchedulerConfig()
-	c.Nodes, c.Clients, c.VMShares, c.BindTimeout = 0, -1, []float64{0, 1.5}, 0
+	c.Nodes, c.InitPods, c.Clients, c.VMShares, c.BindTimeout = 0, -1, -1, []float64{0, 1.5}, 0
 	err := c.Validate()
-	for _, want := range []string{"--nodes", "--clients", "--vm-share 1.5", "--bind-timeout"} {
+	for _, want := range []string{"--nodes", "--init-pods", "--clients", "--vm-share 1.5", "--bind-timeout"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want an error about %s", err, want)
 		}
