@@ -50,6 +50,7 @@ func newControllerManagerCommand() *cobra.Command {
 			if err := opts.Validate(); err != nil {
 				return err
 			}
+			setControlPlaneGCPercent()
 			config, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 			if err != nil {
 				return fmt.Errorf("loading kubeconfig %s: %w", kubeconfig, err)

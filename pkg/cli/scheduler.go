@@ -30,6 +30,7 @@ func newSchedulerCommand() *cobra.Command {
 		Short: "Run the scheduler: place the region's pending pods, containers and VMs, on its nodes",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			setControlPlaneGCPercent()
 			return o.Run(genericapiserver.SetupSignalContext())
 		},
 	}
