@@ -219,6 +219,10 @@ const nodesPerConnection = 500
 // nodes it allows 100 ms of server latency per renewal.
 const maxHeartbeatsInFlight = 100
 
+// maxMutatingInFlight bounds all the writes of the agent's nodes together,
+// half the API server's default limit of 200.
+const maxMutatingInFlight = 100
+
 // loadConfig reads a kubeconfig, sized for the number of nodes it serves.
 func loadConfig(path string, nodes int) (*rest.Config, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", path)
@@ -232,8 +236,10 @@ func loadConfig(path string, nodes int) (*rest.Config, error) {
 	cfg.QPS = float32(max(50, 2*nodes))
 	cfg.Burst = int(cfg.QPS) * 2
 	cfg.UserAgent = "arcturus-agent"
-	// Leases and node status are most of what nodes write.
-	return client.PreferProtobuf(cfg), nil
+	// Leases and node status are most of what nodes write. Simulated
+	// nodes starting or stopping a thousand pods at once would otherwise
+	// write past the server's in-flight limit.
+	return client.LimitMutatingInFlight(client.PreferProtobuf(cfg), maxMutatingInFlight), nil
 }
 
 func (o *Options) simulatedNodes() []NodeSpec {

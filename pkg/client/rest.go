@@ -40,6 +40,46 @@ func PreferProtobuf(config *rest.Config) *rest.Config {
 	return c
 }
 
+// LimitMutatingInFlight returns a copy of config whose clients, all
+// together, keep at most max create, update, patch and delete requests in
+// flight and queue the others. The API server answers 429 past its own
+// limit (200 by default) and client-go retries a second later; a process
+// that writes in bursts, such as a controller deleting hundreds of pods or
+// an agent of many simulated nodes, waits its turn instead. Watches,
+// reads and upgraded connections are not counted.
+func LimitMutatingInFlight(config *rest.Config, max int) *rest.Config {
+	c := rest.CopyConfig(config)
+	slots := make(chan struct{}, max)
+	c.Wrap(func(next http.RoundTripper) http.RoundTripper { return &mutatingLimiter{next: next, slots: slots} })
+	return c
+}
+
+type mutatingLimiter struct {
+	next  http.RoundTripper
+	slots chan struct{}
+}
+
+func (l *mutatingLimiter) RoundTrip(req *http.Request) (*http.Response, error) {
+	switch req.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		return l.next.RoundTrip(req)
+	}
+	if req.Header.Get("Upgrade") != "" {
+		return l.next.RoundTrip(req)
+	}
+	select {
+	case l.slots <- struct{}{}:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	defer func() { <-l.slots }()
+	return l.next.RoundTrip(req)
+}
+
+// WrappedRoundTripper lets client-go reach the transport underneath.
+func (l *mutatingLimiter) WrappedRoundTripper() http.RoundTripper { return l.next }
+
 // restClient builds a client of one group version at the endpoint of
 // config, encoding with scheme, in protobuf unless config chose a content
 // type (the superset kinds carry their VM in an extension field, see

@@ -107,12 +107,19 @@ func Names() []string {
 	return names
 }
 
+// maxMutatingInFlight bounds the writes all controllers have in flight
+// together: a replica set scaled down by 500 deletes 500 pods at once, as
+// Kubernetes' does, and the API server refuses writes past 200 in flight.
+// Kubernetes' controller manager is held back by its client's rate limit
+// (20 a second by default) instead.
+const maxMutatingInFlight = 50
+
 // Run runs the controllers opts selects until ctx ends. base is the API
 // server's address and a system master identity with no /tenants/ prefix,
 // such as the server's loopback client config. Run returns an error only if
 // a controller cannot be set up; it returns nil when ctx ends.
 func Run(ctx context.Context, base *rest.Config, opts Options) error {
-	base = client.PreferProtobuf(base)
+	base = client.LimitMutatingInFlight(client.PreferProtobuf(base), maxMutatingInFlight)
 	// Controllers that follow the same resource share one watch of it.
 	feeds, err := regionwatch.NewFeeds(base)
 	if err != nil {
