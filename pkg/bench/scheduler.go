@@ -104,9 +104,10 @@ type SchedulerConfig struct {
 }
 
 // NewSchedulerConfig returns the defaults: scheduler_perf's SchedulingBasic
-// at 5,000 nodes.
+// at 5,000 nodes, whose pods Kubernetes' test utilities create 30 at a
+// time (test/utils CreatePod).
 func NewSchedulerConfig() *SchedulerConfig {
-	return &SchedulerConfig{Nodes: 5000, InitPods: 1000, Pods: 10000, Clients: 16, VMShares: []float64{0, 0.2}, BindTimeout: 2 * time.Minute,
+	return &SchedulerConfig{Nodes: 5000, InitPods: 1000, Pods: 10000, Clients: 30, VMShares: []float64{0, 0.2}, BindTimeout: 2 * time.Minute,
 		Deployment: newDeploymentConfig()}
 }
 
