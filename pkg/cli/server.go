@@ -108,32 +108,44 @@ func runUp(ctx context.Context, o *apiserver.Options, so *scheduler.Options, ao 
 	}
 	printServing(o)
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// On SIGTERM the components stop first, while the server still
+	// answers their last requests (the scheduler gives its lease up), and
+	// the server after them.
+	components, stopComponents := context.WithCancel(ctx)
+	defer stopComponents()
+	serving, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServing()
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		loopback := []*rest.Config{s.Loopback()}
-		if err := so.RunWith(ctx, loopback, loopback); err != nil {
+		if err := so.RunWith(components, loopback, loopback); err != nil {
 			klog.ErrorS(err, "Scheduler failed; the API keeps serving without it")
 		}
 	})
 	if ao != nil {
 		wg.Go(func() {
-			if err := ao.Run(ctx); err != nil {
+			if err := ao.Run(components); err != nil {
 				klog.ErrorS(err, "Node agent failed; the API keeps serving without this node")
 			}
 		})
 	}
 	if mo != nil {
 		wg.Go(func() {
-			if err := mo.RunWith(ctx, s.Loopback()); err != nil {
+			if err := mo.RunWith(components, s.Loopback()); err != nil {
 				klog.ErrorS(err, "Metal plane failed; the API keeps serving without it")
 			}
 		})
 	}
-	err = s.Run(ctx)
-	cancel()
-	wg.Wait()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		<-components.Done()
+		wg.Wait()
+		stopServing()
+	}()
+	err = s.Run(serving)
+	stopComponents()
+	<-stopped
 	return err
 }
 
