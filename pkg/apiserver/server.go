@@ -21,14 +21,16 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"k8s.io/apimachinery/pkg/util/sets"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authorization/union"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
@@ -79,9 +81,14 @@ type Server struct {
 	storageConfig storagebackend.Config
 	rbacSource    *rbacauthz.CachedSource
 	lifecycle     *lifecycleIndex
-	// controllers runs the elected controllers; Run waits for it, so that
-	// their Lease is handed back before the server returns.
-	controllers sync.WaitGroup
+	// controllers runs the elected controllers until stopControllers, which
+	// a pre-shutdown hook calls and waits for while the server still
+	// serves, so that their Lease is handed back before it stops.
+	controllers     sync.WaitGroup
+	stopControllers context.CancelFunc
+	// systemReady is closed once the system tenant and its namespaces
+	// exist: kube-system holds the controllers' Lease.
+	systemReady chan struct{}
 }
 
 // maxObjectBytes is the largest request body, as etcd's value limit.
@@ -288,19 +295,31 @@ func (s *Server) addPostStartHooks() error {
 	})); err != nil {
 		return err
 	}
+	s.systemReady = make(chan struct{})
 	if err := s.generic.AddPostStartHook("system-tenant", func(ctx genericapiserver.PostStartHookContext) error {
-		return ensureSystemTenant(ctx, ctx.LoopbackClientConfig)
+		if err := ensureSystemTenant(ctx, ctx.LoopbackClientConfig); err != nil {
+			return err
+		}
+		close(s.systemReady)
+		return nil
 	}); err != nil {
 		return err
 	}
 	// The controllers belong to the partition that stores the tenants and
 	// stop with the server. The servers of a partition, and any
 	// `arcturus controller-manager`, elect one to run them.
+	controllersCtx, stopControllers := context.WithCancel(context.Background())
+	s.stopControllers = stopControllers
 	if s.options.RunControllers {
 		if err := s.generic.AddPostStartHook("arcturus-controllers", func(ctx genericapiserver.PostStartHookContext) error {
 			s.controllers.Go(func() {
+				select {
+				case <-s.systemReady:
+				case <-controllersCtx.Done():
+					return
+				}
 				election := leaderelection.NewOptions(controllers.LeaseName)
-				if err := controllers.RunElected(ctx, ctx.LoopbackClientConfig, s.options.Controllers, election); err != nil {
+				if err := controllers.RunElected(controllersCtx, ctx.LoopbackClientConfig, s.options.Controllers, election); err != nil {
 					klog.ErrorS(err, "Controllers failed to start")
 				}
 			})
@@ -308,6 +327,11 @@ func (s *Server) addPostStartHooks() error {
 		}); err != nil {
 			return err
 		}
+		s.generic.AddPreShutdownHookOrDie("arcturus-controllers", func() error {
+			stopControllers()
+			s.controllers.Wait()
+			return nil
+		})
 	}
 	stop := make(chan struct{})
 	s.generic.AddPreShutdownHookOrDie("stop-etcd-checks", func() error { close(stop); return nil })
@@ -341,6 +365,20 @@ func openAPIDefinitions(ref openapicommon.ReferenceCallback) map[string]openapic
 // Loopback is a client configuration for the server's own system master.
 func (s *Server) Loopback() *restclient.Config { return restclient.CopyConfig(s.loopback) }
 
+// WaitReady waits until the server, once Run serves, answers /readyz: its
+// post-start hooks (the system tenant and its namespaces, RBAC's roles) are
+// done and its caches synced. Components started beside it in one process
+// wait for it rather than fail their first requests.
+func (s *Server) WaitReady(ctx context.Context) error {
+	client, err := kubernetes.NewForConfig(s.Loopback())
+	if err != nil {
+		return fmt.Errorf("loopback client: %w", err)
+	}
+	return wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		return client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx).Error() == nil, nil
+	})
+}
+
 // CA is the region's certificate authority.
 func (s *Server) CA() *pki.CA { return s.ca }
 
@@ -359,9 +397,11 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	select {
 	case err := <-errc:
+		s.stopControllers()
 		s.controllers.Wait()
 		return err
 	case err := <-etcdErr:
+		s.stopControllers()
 		return fmt.Errorf("embedded etcd stopped: %w", err)
 	}
 }

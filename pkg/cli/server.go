@@ -116,25 +116,27 @@ func runUp(ctx context.Context, o *apiserver.Options, so *scheduler.Options, ao 
 	serving, stopServing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServing()
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		loopback := []*rest.Config{s.Loopback()}
-		if err := so.RunWith(components, loopback, loopback); err != nil {
-			klog.ErrorS(err, "Scheduler failed; the API keeps serving without it")
-		}
-	})
-	if ao != nil {
+	// Each starts once the server is ready: before, the scheduler's Lease
+	// has no kube-system to live in and the node no role to register with.
+	start := func(name string, run func(context.Context) error) {
 		wg.Go(func() {
-			if err := ao.Run(components); err != nil {
-				klog.ErrorS(err, "Node agent failed; the API keeps serving without this node")
+			if s.WaitReady(components) != nil {
+				return
+			}
+			if err := run(components); err != nil {
+				klog.ErrorS(err, name+" failed; the API keeps serving without it")
 			}
 		})
 	}
+	start("Scheduler", func(ctx context.Context) error {
+		loopback := []*rest.Config{s.Loopback()}
+		return so.RunWith(ctx, loopback, loopback)
+	})
+	if ao != nil {
+		start("Node agent", ao.Run)
+	}
 	if mo != nil {
-		wg.Go(func() {
-			if err := mo.RunWith(components, s.Loopback()); err != nil {
-				klog.ErrorS(err, "Metal plane failed; the API keeps serving without it")
-			}
-		})
+		start("Metal plane", func(ctx context.Context) error { return mo.RunWith(ctx, s.Loopback()) })
 	}
 	stopped := make(chan struct{})
 	go func() {
