@@ -46,7 +46,9 @@ func (k objectKey) String() string { return string(k.tenant) + "/" + string(k.ui
 type node struct {
 	key      objectKey
 	observed bool
-	resource schema.GroupVersionResource
+	// resource is its monitor's, shared by all its objects: one graph node
+	// per object of the region, so every word counts.
+	resource *schema.GroupVersionResource
 	// namespace is "" for tenant-wide and system-scoped objects.
 	namespace string
 	name      string
@@ -105,7 +107,7 @@ func keyOf(m *metav1.PartialObjectMetadata) (objectKey, bool) {
 
 // observe records an added or updated object of resource and queues what
 // the change calls for.
-func (g *graph) observe(m *metav1.PartialObjectMetadata, resource schema.GroupVersionResource) {
+func (g *graph) observe(m *metav1.PartialObjectMetadata, resource *schema.GroupVersionResource) {
 	key, ok := keyOf(m)
 	if !ok {
 		return
@@ -216,7 +218,7 @@ func (g *graph) removeResourceExcept(resource schema.GroupVersionResource, keep 
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for key, n := range g.nodes {
-		if _, kept := keep[key]; !kept && n.observed && n.resource == resource {
+		if _, kept := keep[key]; !kept && n.observed && *n.resource == resource {
 			g.removeLocked(n)
 		}
 	}
@@ -291,7 +293,7 @@ func (g *graph) ownersSolid(key objectKey) bool {
 
 func (n *node) item() item {
 	return item{
-		key: n.key, resource: n.resource, namespace: n.namespace, name: n.name,
+		key: n.key, resource: *n.resource, namespace: n.namespace, name: n.name,
 		deleting: n.deleting, foreground: n.foreground, hasDependents: len(n.dependents) > 0,
 	}
 }

@@ -117,16 +117,16 @@ func TestGraphBackground(t *testing.T) {
 	dep := obj{tenant: "acme", uid: "d", namespace: "ns", name: "dep", owners: []metav1.OwnerReference{ownerRef("ConfigMap", owner, false)}}
 
 	// A dependent seen before its owner is queued, to check the owner.
-	g.observe(dep.meta(), secrets)
+	g.observe(dep.meta(), &secrets)
 	if got := g.took(); !slices.Equal(got, keys(dep.key())) {
 		t.Fatalf("dependent before owner queued %v", got)
 	}
-	g.observe(owner.meta(), configMaps)
+	g.observe(owner.meta(), &configMaps)
 	if !g.ownersSolid(dep.key()) {
 		t.Error("owner observed, but the dependent's owners are not solid")
 	}
 	// Updates with the owner in place queue nothing.
-	g.observe(dep.meta(), secrets)
+	g.observe(dep.meta(), &secrets)
 	if got := g.took(); len(got) != 0 {
 		t.Errorf("solid dependent queued %v", got)
 	}
@@ -150,20 +150,20 @@ func TestGraphBackground(t *testing.T) {
 func TestGraphOwnerMismatch(t *testing.T) {
 	g := newRecorder()
 	owner := obj{tenant: "acme", uid: "o", namespace: "ns", name: "owner"}
-	g.observe(owner.meta(), configMaps)
+	g.observe(owner.meta(), &configMaps)
 	for name, ref := range map[string]metav1.OwnerReference{
 		"wrong name": {APIVersion: "v1", Kind: "ConfigMap", Name: "other", UID: "o"},
 		"wrong kind": {APIVersion: "v1", Kind: "Secret", Name: "owner", UID: "o"},
 		"unknown":    {APIVersion: "example.com/v1", Kind: "Thing", Name: "owner", UID: "o"},
 	} {
 		dep := obj{tenant: "acme", uid: types.UID("d-" + name), namespace: "ns", name: "dep", owners: []metav1.OwnerReference{ref}}
-		g.observe(dep.meta(), secrets)
+		g.observe(dep.meta(), &secrets)
 		if got := g.took(); !slices.Equal(got, keys(dep.key())) {
 			t.Errorf("%s: queued %v, want the dependent to be checked", name, got)
 		}
 	}
 	other := obj{tenant: "acme", uid: "x", namespace: "elsewhere", name: "dep", owners: []metav1.OwnerReference{ownerRef("ConfigMap", owner, false)}}
-	g.observe(other.meta(), secrets)
+	g.observe(other.meta(), &secrets)
 	if got := g.took(); !slices.Equal(got, keys(other.key())) {
 		t.Errorf("dependent in another namespace queued %v, want it checked", got)
 	}
@@ -176,11 +176,11 @@ func TestGraphOwnerMismatch(t *testing.T) {
 func TestGraphCrossTenant(t *testing.T) {
 	g := newRecorder()
 	betaOwner := obj{tenant: "beta", uid: "b", namespace: "ns", name: "owner"}
-	g.observe(betaOwner.meta(), configMaps)
+	g.observe(betaOwner.meta(), &configMaps)
 	g.took()
 	// acme names beta's UID: it must meet an acme placeholder.
 	acmeDep := obj{tenant: "acme", uid: "d", namespace: "ns", name: "dep", owners: []metav1.OwnerReference{ownerRef("ConfigMap", betaOwner, true)}}
-	g.observe(acmeDep.meta(), secrets)
+	g.observe(acmeDep.meta(), &secrets)
 	if got := g.took(); !slices.Equal(got, keys(acmeDep.key())) {
 		t.Errorf("foreign reference queued %v, want the dependent checked", got)
 	}
@@ -195,7 +195,7 @@ func TestGraphCrossTenant(t *testing.T) {
 	// and its deletion queues nothing of acme's.
 	fg := betaOwner
 	fg.deleting, fg.finalizers = true, []string{metav1.FinalizerDeleteDependents}
-	g.observe(fg.meta(), configMaps)
+	g.observe(fg.meta(), &configMaps)
 	if got := g.took(); !slices.Equal(got, keys(betaOwner.key())) {
 		t.Errorf("foreground owner queued %v, want only itself", got)
 	}
@@ -213,20 +213,20 @@ func TestGraphForegroundAndOrphan(t *testing.T) {
 	owner := obj{tenant: "acme", uid: "o", name: "team"} // tenant-wide: a namespace
 	blocking := obj{tenant: "acme", uid: "b", namespace: "team", name: "b", owners: []metav1.OwnerReference{ownerRef("Namespace", owner, true)}}
 	loose := obj{tenant: "acme", uid: "l", namespace: "other", name: "l", owners: []metav1.OwnerReference{ownerRef("Namespace", owner, false)}}
-	g.observe(owner.meta(), namespaces)
-	g.observe(blocking.meta(), configMaps)
-	g.observe(loose.meta(), configMaps)
+	g.observe(owner.meta(), &namespaces)
+	g.observe(blocking.meta(), &configMaps)
+	g.observe(loose.meta(), &configMaps)
 	if got := g.took(); len(got) != 0 {
 		t.Fatalf("queued %v with every owner present", got)
 	}
 
 	fg := owner
 	fg.deleting, fg.finalizers = true, []string{metav1.FinalizerDeleteDependents}
-	g.observe(fg.meta(), namespaces)
+	g.observe(fg.meta(), &namespaces)
 	if got := g.took(); !slices.Equal(got, keys(owner.key(), blocking.key(), loose.key())) {
 		t.Errorf("foreground deletion queued %v, want the owner and both dependents", got)
 	}
-	g.observe(fg.meta(), namespaces)
+	g.observe(fg.meta(), &namespaces)
 	if got := g.took(); len(got) != 0 {
 		t.Errorf("unchanged foreground owner queued %v again", got)
 	}
@@ -237,7 +237,7 @@ func TestGraphForegroundAndOrphan(t *testing.T) {
 	// The blocking dependent stops blocking: the owner is looked at again.
 	unblocked := blocking
 	unblocked.owners = []metav1.OwnerReference{ownerRef("Namespace", owner, false)}
-	g.observe(unblocked.meta(), configMaps)
+	g.observe(unblocked.meta(), &configMaps)
 	if got := g.took(); !slices.Equal(got, keys(owner.key(), blocking.key())) {
 		t.Errorf("unblocking queued %v, want the owner (and the dependent, whose owner waits)", got)
 	}
@@ -248,8 +248,8 @@ func TestGraphForegroundAndOrphan(t *testing.T) {
 	}
 
 	orphaner := obj{tenant: "acme", uid: "p", namespace: "team", name: "p", deleting: true, finalizers: []string{metav1.FinalizerOrphanDependents}}
-	g.observe(orphaner.meta(), configMaps)
-	g.observe(orphaner.meta(), configMaps)
+	g.observe(orphaner.meta(), &configMaps)
+	g.observe(orphaner.meta(), &configMaps)
 	if !slices.Equal(g.orphans, []objectKey{orphaner.key()}) {
 		t.Errorf("orphan queue = %v, want the owner once", g.orphans)
 	}
@@ -259,8 +259,8 @@ func TestGraphRemoveResource(t *testing.T) {
 	g := newRecorder()
 	owner := obj{tenant: "acme", uid: "o", namespace: "ns", name: "owner"}
 	dep := obj{tenant: "acme", uid: "d", namespace: "ns", name: "dep", owners: []metav1.OwnerReference{ownerRef("ConfigMap", owner, false)}}
-	g.observe(owner.meta(), configMaps)
-	g.observe(dep.meta(), secrets)
+	g.observe(owner.meta(), &configMaps)
+	g.observe(dep.meta(), &secrets)
 	g.took()
 	// Keeping what a relist of secrets returned forgets nothing.
 	g.removeResourceExcept(secrets, map[objectKey]struct{}{dep.key(): {}})

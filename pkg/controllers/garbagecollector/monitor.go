@@ -108,7 +108,7 @@ func (m *monitor) put(obj any) error {
 	if _, ok := keyOf(o); !ok {
 		return fmt.Errorf("%s %s/%s has no %s annotation or no UID", m.resource, o.Namespace, o.Name, tenancy.Annotation)
 	}
-	m.graph.observe(o, m.resource)
+	m.graph.observe(o, &m.resource)
 	return nil
 }
 
@@ -139,7 +139,7 @@ func (m *monitor) Replace(list []any, _ string) error {
 			continue
 		}
 		seen[key] = struct{}{}
-		m.graph.observe(o, m.resource)
+		m.graph.observe(o, &m.resource)
 	}
 	m.graph.removeResourceExcept(m.resource, seen)
 	m.synced.Store(true)
