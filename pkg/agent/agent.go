@@ -31,6 +31,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
@@ -334,6 +335,13 @@ func (a *Agent) processNext(ctx context.Context) bool {
 			a.queue.AddAfter(uid, requeue)
 		}
 	case ctx.Err() != nil:
+	case apierrors.IsConflict(err):
+		// Another writer changed the pod since the agent read it (its
+		// controller deleting it, say); the next sync starts from the newer
+		// pod. The kubelet's status manager treats it the same way.
+		podSyncs.WithLabelValues("conflict").Inc()
+		klog.FromContext(ctx).V(2).Info("Pod changed while syncing; retrying", "uid", uid, "err", err)
+		a.queue.AddRateLimited(uid)
 	default:
 		podSyncs.WithLabelValues("error").Inc()
 		utilruntime.HandleErrorWithContext(ctx, err, "Syncing pod failed; retrying", "uid", uid)

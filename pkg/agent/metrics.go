@@ -24,7 +24,7 @@ import (
 var (
 	podSyncs = metrics.NewCounterVec(&metrics.CounterOpts{
 		Namespace: "arcturus", Subsystem: "agent", Name: "pod_syncs_total",
-		Help: "Pod syncs by result (ok, error).", StabilityLevel: metrics.ALPHA,
+		Help: "Pod syncs by result (ok, conflict, error).", StabilityLevel: metrics.ALPHA,
 	}, []string{"result"})
 	podSyncDuration = metrics.NewHistogram(&metrics.HistogramOpts{
 		Namespace: "arcturus", Subsystem: "agent", Name: "pod_sync_duration_seconds",
