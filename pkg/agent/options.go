@@ -195,9 +195,9 @@ func (o *Options) Run(ctx context.Context) error {
 		// nodes keeps one renewal in flight per fifty of them, so that
 		// the server's latency under load does not cap the renewal rate:
 		// nodes renew every 10 s, so this allows 200 ms (16 in flight at
-		// 20 ms cap it at 800 a second). At most maxHeartbeatsInFlight,
-		// though: the server refuses writes beyond its own limit.
-		HeartbeatWorkers: min(max(16, o.Simulate/50), maxHeartbeatsInFlight),
+		// 20 ms cap it at 800 a second). More than the node clients'
+		// maxMutatingInFlight would only wait for them.
+		HeartbeatWorkers: min(max(16, o.Simulate/50), maxMutatingInFlight),
 		// Simulated pods never change on their own.
 		ResyncPeriod: time.Hour,
 	}
@@ -213,14 +213,12 @@ func (o *Options) Run(ctx context.Context) error {
 // renewals a second.
 const nodesPerConnection = 500
 
-// maxHeartbeatsInFlight bounds the renewals a simulating agent has in
-// flight: half the API server's default limit of 200 mutating requests in
-// flight, so that heartbeats alone never fill it and get 429s. At 10,000
-// nodes it allows 100 ms of server latency per renewal.
-const maxHeartbeatsInFlight = 100
-
-// maxMutatingInFlight bounds all the writes of the agent's nodes together,
-// half the API server's default limit of 200.
+// maxMutatingInFlight bounds the writes in flight of each client
+// configuration the agent loads: its nodes' (leases and node status), and
+// each tenant partition's (pod status and deletions), so that pod churn
+// never holds heartbeats back. It is half the API server's default limit
+// of 200 writes in flight, so that neither alone draws 429s; at 10,000
+// nodes it allows 100 ms of server latency per lease renewal.
 const maxMutatingInFlight = 100
 
 // loadConfig reads a kubeconfig, sized for the number of nodes it serves.
@@ -238,7 +236,8 @@ func loadConfig(path string, nodes int) (*rest.Config, error) {
 	cfg.UserAgent = "arcturus-agent"
 	// Leases and node status are most of what nodes write. Simulated
 	// nodes starting or stopping a thousand pods at once would otherwise
-	// write past the server's in-flight limit.
+	// write past the server's in-flight limit; each configuration loaded
+	// gets a limit of its own.
 	return client.LimitMutatingInFlight(client.PreferProtobuf(cfg), maxMutatingInFlight), nil
 }
 
