@@ -80,8 +80,8 @@ var catalogue = []struct {
 		c, err := podgc.New(opts.podGC(base, feeds.Pods))
 		return func(ctx context.Context) { c.Run(ctx) }, err
 	}},
-	{"garbagecollector", func(base *rest.Config, _ *Options, _ *regionwatch.Feeds) (runner, error) {
-		c, err := garbagecollector.New(base)
+	{"garbagecollector", func(base *rest.Config, _ *Options, feeds *regionwatch.Feeds) (runner, error) {
+		c, err := garbagecollector.New(base, feeds)
 		return func(ctx context.Context) { c.Run(ctx, gcWorkers) }, err
 	}},
 	{"tenantquota", func(base *rest.Config, _ *Options, _ *regionwatch.Feeds) (runner, error) {

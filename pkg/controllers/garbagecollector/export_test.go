@@ -20,14 +20,16 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 )
 
 // What the tests of package garbagecollector_test need. They cannot be in
 // this package: they start an API server, whose controllers import it.
 
 // NewForTest returns a collector discovering resources every period.
-func NewForTest(base *rest.Config, period time.Duration) (*Controller, error) {
-	c, err := New(base)
+func NewForTest(base *rest.Config, feeds *regionwatch.Feeds, period time.Duration) (*Controller, error) {
+	c, err := New(base, feeds)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,10 @@ limitations under the License.
 //
 // It watches every served resource that can be listed, watched and deleted,
 // across all tenants (/tenants/*) and metadata only, and keeps a graph of
-// objects keyed by tenant and UID. It acts only after reading the objects
+// objects keyed by tenant and UID. Pods and replica sets, the resources
+// with the most objects and the most changes, it takes from the feeds the
+// workload controllers of its process follow, rather than watching them a
+// second time. It acts only after reading the objects
 // concerned afresh in their own tenant, so a stale graph delays work but
 // never deletes what it should not.
 package garbagecollector
@@ -48,6 +51,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/content"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/runner"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/tenantclient"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
@@ -94,6 +98,9 @@ type Controller struct {
 	deleteQueue workqueue.TypedRateLimitingInterface[objectKey]
 	orphanQueue workqueue.TypedRateLimitingInterface[objectKey]
 
+	// shared are the monitors fed by feeds, fixed at New; monitors are
+	// the ones discovery starts and stops.
+	shared     []*monitor
 	discovered atomic.Bool
 	mu         sync.RWMutex
 	kinds      map[schema.GroupVersionKind]kindInfo
@@ -102,8 +109,9 @@ type Controller struct {
 
 // New returns a garbage collector that talks to the server base addresses.
 // base must be a system identity and carry no /tenants/ prefix: the
-// collector watches every tenant and addresses each tenant itself.
-func New(base *rest.Config) (*Controller, error) {
+// collector watches every tenant and addresses each tenant itself. It
+// follows pods and replica sets through feeds, which the caller runs.
+func New(base *rest.Config, feeds *regionwatch.Feeds) (*Controller, error) {
 	clients, err := tenantclient.New(base)
 	if err != nil {
 		return nil, err
@@ -128,6 +136,16 @@ func New(base *rest.Config) (*Controller, error) {
 		syncTimeout:     syncTimeout,
 		kinds:           map[schema.GroupVersionKind]kindInfo{},
 		monitors:        map[schema.GroupVersionResource]*monitor{},
+		// The queues exist from the start, as the feeds may hand over
+		// objects before Run.
+		deleteQueue: runner.NewQueue[objectKey]("garbage-collector-delete"),
+		orphanQueue: runner.NewQueue[objectKey]("garbage-collector-orphan"),
+	}
+	c.graph.attemptToDelete = c.deleteQueue.Add
+	c.graph.attemptToOrphan = c.orphanQueue.Add
+	c.shared = []*monitor{
+		subscribeMonitor(feeds.Pods, schema.GroupVersionResource{Version: "v1", Resource: "pods"}, c.graph),
+		subscribeMonitor(feeds.ReplicaSets, schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}, c.graph),
 	}
 	c.graph.resourceOf = func(gvk schema.GroupVersionKind) (schema.GroupResource, bool) {
 		k, ok := c.kind(gvk)
@@ -142,12 +160,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	logger := klog.FromContext(ctx).WithName("garbage-collector")
 	ctx = klog.NewContext(ctx, logger)
 	logger.Info("Starting controller", "workers", workers)
-	// The queues start with Run, so that a controller never run leaves
-	// none of their goroutines behind.
-	c.deleteQueue = runner.NewQueue[objectKey]("garbage-collector-delete")
-	c.orphanQueue = runner.NewQueue[objectKey]("garbage-collector-orphan")
-	c.graph.attemptToDelete = c.deleteQueue.Add
-	c.graph.attemptToOrphan = c.orphanQueue.Add
+	watchedResources.Add(float64(len(c.shared)))
 
 	var wg sync.WaitGroup
 	wg.Go(func() { c.runDiscovery(ctx) })
@@ -176,7 +189,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	for _, m := range monitors {
 		m.stop(false)
 	}
-	watchedResources.Add(-float64(len(monitors)))
+	watchedResources.Add(-float64(len(monitors) + len(c.shared)))
 	graphObjects.Add(-float64(c.graph.size()))
 	logger.Info("Stopped controller")
 }
@@ -223,9 +236,13 @@ func (c *Controller) refresh(ctx context.Context) error {
 		}
 	}
 	watchable, selectErr := content.Watchable(preferred)
+	fed := map[schema.GroupResource]bool{}
+	for _, m := range c.shared {
+		fed[m.resource.GroupResource()] = true
+	}
 	desired := map[schema.GroupVersionResource]bool{}
 	for _, r := range watchable {
-		if !ignoredResources[r.GroupResource()] {
+		if gr := r.GroupResource(); !ignoredResources[gr] && !fed[gr] {
 			desired[r.GroupVersionResource] = true
 		}
 	}
@@ -308,6 +325,11 @@ func (c *Controller) settled() bool {
 	if !c.discovered.Load() {
 		return false
 	}
+	for _, m := range c.shared {
+		if !m.settled(c.syncTimeout) {
+			return false
+		}
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for _, m := range c.monitors {
@@ -321,5 +343,5 @@ func (c *Controller) settled() bool {
 func (c *Controller) monitorCount() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.monitors)
+	return len(c.monitors) + len(c.shared)
 }

@@ -21,9 +21,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -40,6 +42,7 @@ import (
 	tenancyv1 "github.com/arcturus-cloud/arcturus/pkg/apis/tenancy/v1"
 	"github.com/arcturus-cloud/arcturus/pkg/apiserver"
 	"github.com/arcturus-cloud/arcturus/pkg/controllers/garbagecollector"
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/internal/testserver"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
@@ -125,11 +128,16 @@ func (e *env) eventually(what string, cond func(ctx context.Context) (bool, erro
 	}
 }
 
-// runGC runs a garbage collector until the returned function stops it, or
-// the test ends.
+// runGC runs a garbage collector, with the feeds of pods and replica sets
+// it shares in production, until the returned function stops it, or the
+// test ends.
 func (e *env) runGC() (stop func()) {
 	e.t.Helper()
-	c, err := garbagecollector.NewForTest(e.base, 2*time.Second)
+	feeds, err := regionwatch.NewFeeds(e.base)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := garbagecollector.NewForTest(e.base, feeds, 2*time.Second)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -137,7 +145,10 @@ func (e *env) runGC() (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		var wg sync.WaitGroup
+		wg.Go(func() { feeds.Run(ctx) })
 		c.Run(ctx, 8)
+		wg.Wait()
 	}()
 	stopped := false
 	stop = func() {
@@ -213,11 +224,50 @@ func (o *objects) serviceAccount(name string, owners []metav1.OwnerReference, fi
 	return sa
 }
 
+// replicaSet creates a replica set of replicas pods, which the server's
+// replica set controller makes, and waits for them; it returns the set and
+// its pods' names.
+func (o *objects) replicaSet(name string, replicas int32) (*appsv1.ReplicaSet, []string) {
+	o.e.t.Helper()
+	labels := map[string]string{"app": name}
+	rs, err := o.client.AppsV1().ReplicaSets(o.ns).Create(o.e.t.Context(), &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.ReplicaSetSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: "local/busybox:1"}}},
+			},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		o.e.t.Fatalf("tenant %s: creating replicaset %s: %v", o.tenant, name, err)
+	}
+	var pods []string
+	o.e.eventually(fmt.Sprintf("tenant %s: replicaset %s to have %d pods", o.tenant, name, replicas), func(ctx context.Context) (bool, error) {
+		list, err := o.client.CoreV1().Pods(o.ns).List(ctx, metav1.ListOptions{LabelSelector: "app=" + name})
+		if err != nil {
+			return false, err
+		}
+		pods = pods[:0]
+		for _, p := range list.Items {
+			pods = append(pods, p.Name)
+		}
+		return len(pods) == int(replicas), nil
+	})
+	return rs, pods
+}
+
 // get returns the metadata of kind/name, nil if it does not exist.
 func (o *objects) get(ctx context.Context, kind, name string) (metav1.Object, error) {
 	var obj metav1.Object
 	var err error
 	switch kind {
+	case "Pod":
+		obj, err = o.client.CoreV1().Pods(o.ns).Get(ctx, name, metav1.GetOptions{})
+	case "ReplicaSet":
+		obj, err = o.client.AppsV1().ReplicaSets(o.ns).Get(ctx, name, metav1.GetOptions{})
 	case "ConfigMap":
 		obj, err = o.client.CoreV1().ConfigMaps(o.ns).Get(ctx, name, metav1.GetOptions{})
 	case "Secret":
@@ -251,6 +301,10 @@ func (o *objects) delete(kind, name string, policy *metav1.DeletionPropagation) 
 	ctx := o.e.t.Context()
 	var err error
 	switch kind {
+	case "Pod":
+		err = o.client.CoreV1().Pods(o.ns).Delete(ctx, name, opts)
+	case "ReplicaSet":
+		err = o.client.AppsV1().ReplicaSets(o.ns).Delete(ctx, name, opts)
 	case "ConfigMap":
 		err = o.client.CoreV1().ConfigMaps(o.ns).Delete(ctx, name, opts)
 	case "Secret":
@@ -461,6 +515,41 @@ func TestGarbageCollector(t *testing.T) {
 		beta.waitGone("ConfigMap", "owner")
 		beta.waitOwners("Secret", "dependent")
 		beta.waitOwners("ServiceAccount", "dependent", other["beta"])
+	})
+
+	t.Run("pods and replica sets", func(t *testing.T) {
+		// The collector follows these through the feeds, not watches
+		// of its own.
+		e := &env{t: t, base: e.base}
+		objs := map[tenancy.Name]*objects{}
+		pods := map[tenancy.Name][]string{}
+		for _, tn := range tenantNames {
+			o := e.objects(tn, "workloads")
+			_, pods[tn] = o.replicaSet("web", 2)
+			owner := o.mustGet("Pod", pods[tn][0])
+			o.configMap("pod-config", []metav1.OwnerReference{{
+				APIVersion: "v1", Kind: "Pod", Name: owner.GetName(), UID: owner.GetUID(),
+			}})
+			objs[tn] = o
+		}
+		acme, beta := objs["acme"], objs["beta"]
+
+		acme.delete("ReplicaSet", "web", &foreground)
+		acme.waitGone("Pod", pods["acme"]...)
+		acme.waitGone("ReplicaSet", "web")
+		acme.waitGone("ConfigMap", "pod-config")
+		beta.mustExist("ReplicaSet", "web")
+		beta.mustExist("Pod", pods["beta"]...)
+		beta.mustExist("ConfigMap", "pod-config")
+
+		beta.delete("ReplicaSet", "web", &orphan)
+		beta.waitGone("ReplicaSet", "web")
+		for _, name := range pods["beta"] {
+			beta.waitOwners("Pod", name)
+		}
+		beta.delete("Pod", pods["beta"][0], &background)
+		beta.waitGone("ConfigMap", "pod-config")
+		beta.mustExist("Pod", pods["beta"][1])
 	})
 
 	t.Run("cross-tenant references", func(t *testing.T) {

@@ -100,14 +100,15 @@ func newGraph() *graph {
 }
 
 // keyOf returns the graph key of an object, false if it carries no tenant.
-func keyOf(m *metav1.PartialObjectMetadata) (objectKey, bool) {
-	t := tenancy.OfObject(m.Annotations)
-	return objectKey{tenant: t, uid: m.UID}, t != "" && m.UID != ""
+func keyOf(m metav1.Object) (objectKey, bool) {
+	t := tenancy.OfObject(m.GetAnnotations())
+	uid := m.GetUID()
+	return objectKey{tenant: t, uid: uid}, t != "" && uid != ""
 }
 
 // observe records an added or updated object of resource and queues what
 // the change calls for.
-func (g *graph) observe(m *metav1.PartialObjectMetadata, resource *schema.GroupVersionResource) {
+func (g *graph) observe(m metav1.Object, resource *schema.GroupVersionResource) {
 	key, ok := keyOf(m)
 	if !ok {
 		return
@@ -126,11 +127,12 @@ func (g *graph) observe(m *metav1.PartialObjectMetadata, resource *schema.GroupV
 	}
 	oldOwners := n.owners
 	n.observed = true
-	n.resource, n.namespace, n.name = resource, m.Namespace, m.Name
-	n.owners = m.OwnerReferences
-	n.deleting = m.DeletionTimestamp != nil
-	n.foreground = n.deleting && slices.Contains(m.Finalizers, metav1.FinalizerDeleteDependents)
-	n.orphan = n.deleting && slices.Contains(m.Finalizers, metav1.FinalizerOrphanDependents)
+	n.resource, n.namespace, n.name = resource, m.GetNamespace(), m.GetName()
+	n.owners = m.GetOwnerReferences()
+	n.deleting = m.GetDeletionTimestamp() != nil
+	finalizers := m.GetFinalizers()
+	n.foreground = n.deleting && slices.Contains(finalizers, metav1.FinalizerDeleteDependents)
+	n.orphan = n.deleting && slices.Contains(finalizers, metav1.FinalizerOrphanDependents)
 
 	added, removed, unblocked := diffOwners(oldOwners, n.owners)
 	for _, uid := range removed {

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -30,20 +31,24 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/regionwatch"
 	"github.com/arcturus-cloud/arcturus/pkg/tenancy"
 )
 
-// monitor lists and watches one resource across every tenant, metadata
-// only, and feeds the graph. It is the reflector's store but keeps nothing:
-// the graph holds what is needed of the objects, and knows which resource
-// reported each.
+// monitor feeds the graph the objects of one resource of every tenant. It
+// is a reflector's store but keeps nothing: the graph holds what is needed
+// of the objects, and knows which resource reported each. Its reflector is
+// its own, a metadata-only watch, or that of a feed the process's other
+// controllers share.
 type monitor struct {
 	resource schema.GroupVersionResource
 	graph    *graph
 	started  time.Time
 	synced   atomic.Bool
-	cancel   context.CancelFunc
-	done     chan struct{}
+	// cancel and done are those of the monitor's own reflector, nil for
+	// one fed by a shared feed: that one is never stopped.
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 var _ cache.ReflectorStore = &monitor{}
@@ -80,8 +85,17 @@ func startMonitor(ctx context.Context, client metadata.Interface, resource schem
 	return m
 }
 
-// stop stops the watch and waits for it; with forget, the graph forgets the
-// objects it reported, as the resource is no longer served.
+// subscribeMonitor returns a monitor of resource fed by feed, which must
+// not have started and must list and watch that resource of every tenant.
+func subscribeMonitor(feed *regionwatch.Feed, resource schema.GroupVersionResource, g *graph) *monitor {
+	m := &monitor{resource: resource, graph: g, started: time.Now()}
+	feed.Subscribe(m)
+	return m
+}
+
+// stop stops the monitor's own watch and waits for it; with forget, the
+// graph forgets the objects it reported, as the resource is no longer
+// served.
 func (m *monitor) stop(forget bool) {
 	m.cancel()
 	<-m.done
@@ -97,25 +111,34 @@ func (m *monitor) settled(timeout time.Duration) bool {
 	return m.synced.Load() || time.Since(m.started) > timeout
 }
 
+// object returns the metadata of what a reflector hands the monitor.
+func (m *monitor) object(obj any) (metav1.Object, error) {
+	o, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.resource, err)
+	}
+	return o, nil
+}
+
 func (m *monitor) Add(obj any) error    { return m.put(obj) }
 func (m *monitor) Update(obj any) error { return m.put(obj) }
 
 func (m *monitor) put(obj any) error {
-	o, ok := obj.(*metav1.PartialObjectMetadata)
-	if !ok {
-		return fmt.Errorf("%s: unexpected object %T", m.resource, obj)
+	o, err := m.object(obj)
+	if err != nil {
+		return err
 	}
 	if _, ok := keyOf(o); !ok {
-		return fmt.Errorf("%s %s/%s has no %s annotation or no UID", m.resource, o.Namespace, o.Name, tenancy.Annotation)
+		return fmt.Errorf("%s %s/%s has no %s annotation or no UID", m.resource, o.GetNamespace(), o.GetName(), tenancy.Annotation)
 	}
 	m.graph.observe(o, &m.resource)
 	return nil
 }
 
 func (m *monitor) Delete(obj any) error {
-	o, ok := obj.(*metav1.PartialObjectMetadata)
-	if !ok {
-		return fmt.Errorf("%s: unexpected object %T", m.resource, obj)
+	o, err := m.object(obj)
+	if err != nil {
+		return err
 	}
 	key, ok := keyOf(o)
 	if !ok {
@@ -130,8 +153,8 @@ func (m *monitor) Delete(obj any) error {
 func (m *monitor) Replace(list []any, _ string) error {
 	seen := make(map[objectKey]struct{}, len(list))
 	for _, obj := range list {
-		o, ok := obj.(*metav1.PartialObjectMetadata)
-		if !ok {
+		o, err := m.object(obj)
+		if err != nil {
 			continue
 		}
 		key, ok := keyOf(o)
