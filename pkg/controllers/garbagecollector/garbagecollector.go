@@ -25,9 +25,9 @@ limitations under the License.
 // objects keyed by tenant and UID. Pods and replica sets, the resources
 // with the most objects and the most changes, it takes from the feeds the
 // workload controllers of its process follow, rather than watching them a
-// second time. It acts only after reading the objects
-// concerned afresh in their own tenant, so a stale graph delays work but
-// never deletes what it should not.
+// second time. It acts only after reading the objects concerned afresh in
+// their own tenant, so a stale graph delays work but never deletes what it
+// should not.
 package garbagecollector
 
 import (
