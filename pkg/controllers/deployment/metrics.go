@@ -17,22 +17,14 @@ limitations under the License.
 package deployment
 
 import (
-	"time"
-
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
+
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/runner"
 )
 
 var (
-	syncs = metrics.NewCounterVec(&metrics.CounterOpts{
-		Namespace: "arcturus", Subsystem: "deployment_controller", Name: "syncs_total",
-		Help: "Deployment syncs by result (ok, error).", StabilityLevel: metrics.ALPHA,
-	}, []string{"result"})
-	syncDuration = metrics.NewHistogram(&metrics.HistogramOpts{
-		Namespace: "arcturus", Subsystem: "deployment_controller", Name: "sync_duration_seconds",
-		Help:    "Time of one Deployment sync, its replica set and status writes included.",
-		Buckets: metrics.ExponentialBuckets(0.001, 2, 15), StabilityLevel: metrics.ALPHA,
-	})
+	syncMetrics          = runner.NewSyncMetrics("deployment_controller", "Deployment", "its replica set and status writes")
 	replicaSetOperations = metrics.NewCounterVec(&metrics.CounterOpts{
 		Namespace: "arcturus", Subsystem: "deployment_controller", Name: "replicaset_operations_total",
 		Help:           "ReplicaSet writes by operation (create, update, delete) and result (ok, error).",
@@ -40,16 +32,4 @@ var (
 	}, []string{"operation", "result"})
 )
 
-func init() { legacyregistry.MustRegister(syncs, syncDuration, replicaSetOperations) }
-
-func result(err error) string {
-	if err != nil {
-		return "error"
-	}
-	return "ok"
-}
-
-func observeSync(start time.Time, err error) {
-	syncDuration.Observe(time.Since(start).Seconds())
-	syncs.WithLabelValues(result(err)).Inc()
-}
+func init() { legacyregistry.MustRegister(replicaSetOperations) }

@@ -42,7 +42,7 @@ import (
 func (c *Controller) syncDeployment(ctx context.Context, key Key) (err error) {
 	start := time.Now()
 	defer func() {
-		observeSync(start, err)
+		syncMetrics.Observe(start, err)
 		// A write from a stale cache: normal, retried once the watch
 		// has caught up, and not worth an error in the log.
 		if apierrors.IsConflict(err) {
@@ -176,7 +176,7 @@ func (c *Controller) getNewReplicaSet(ctx context.Context, key Key, d *apps.Depl
 		if annotationsChanged || rs.Spec.MinReadySeconds != d.Spec.MinReadySeconds {
 			rs.Spec.MinReadySeconds = d.Spec.MinReadySeconds
 			updated, err := c.apps.UpdateReplicaSet(ctx, key.Tenant, rs)
-			replicaSetOperations.WithLabelValues("update", result(err)).Inc()
+			replicaSetOperations.WithLabelValues("update", runner.Result(err)).Inc()
 			if err != nil {
 				return nil, err
 			}
@@ -228,7 +228,7 @@ func (c *Controller) getNewReplicaSet(ctx context.Context, key Key, d *apps.Depl
 	setNewReplicaSetAnnotations(d, newRS, newRevision, false)
 
 	created, err := c.apps.CreateReplicaSet(ctx, key.Tenant, newRS)
-	replicaSetOperations.WithLabelValues("create", result(err)).Inc()
+	replicaSetOperations.WithLabelValues("create", runner.Result(err)).Inc()
 	alreadyExists := false
 	switch {
 	case apierrors.IsAlreadyExists(err):
@@ -447,7 +447,7 @@ func (c *Controller) scaleReplicaSet(ctx context.Context, key Key, rs *apps.Repl
 	*scaled.Spec.Replicas = size
 	setReplicasAnnotations(scaled, *d.Spec.Replicas, maxReplicas)
 	updated, err := c.apps.UpdateReplicaSet(ctx, key.Tenant, scaled)
-	replicaSetOperations.WithLabelValues("update", result(err)).Inc()
+	replicaSetOperations.WithLabelValues("update", runner.Result(err)).Inc()
 	if err != nil {
 		return false, rs, err
 	}
@@ -488,7 +488,7 @@ func (c *Controller) cleanupDeployment(ctx context.Context, key Key, oldRSs []*a
 		}
 		uid := rs.UID
 		err := c.apps.DeleteReplicaSet(ctx, key.Tenant, rs.Namespace, rs.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-		replicaSetOperations.WithLabelValues("delete", result(err)).Inc()
+		replicaSetOperations.WithLabelValues("delete", runner.Result(err)).Inc()
 		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 			return err
 		}

@@ -17,22 +17,14 @@ limitations under the License.
 package replicaset
 
 import (
-	"time"
-
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
+
+	"github.com/arcturus-cloud/arcturus/pkg/controllers/internal/runner"
 )
 
 var (
-	syncs = metrics.NewCounterVec(&metrics.CounterOpts{
-		Namespace: "arcturus", Subsystem: "replicaset_controller", Name: "syncs_total",
-		Help: "ReplicaSet syncs by result (ok, error).", StabilityLevel: metrics.ALPHA,
-	}, []string{"result"})
-	syncDuration = metrics.NewHistogram(&metrics.HistogramOpts{
-		Namespace: "arcturus", Subsystem: "replicaset_controller", Name: "sync_duration_seconds",
-		Help:    "Time of one ReplicaSet sync, pod creations and deletions and the status write included.",
-		Buckets: metrics.ExponentialBuckets(0.001, 2, 15), StabilityLevel: metrics.ALPHA,
-	})
+	syncMetrics   = runner.NewSyncMetrics("replicaset_controller", "ReplicaSet", "pod creations and deletions and the status write")
 	podOperations = metrics.NewCounterVec(&metrics.CounterOpts{
 		Namespace: "arcturus", Subsystem: "replicaset_controller", Name: "pod_operations_total",
 		Help:           "Pod creations and deletions by operation (create, delete) and result (ok, error).",
@@ -40,16 +32,4 @@ var (
 	}, []string{"operation", "result"})
 )
 
-func init() { legacyregistry.MustRegister(syncs, syncDuration, podOperations) }
-
-func result(err error) string {
-	if err != nil {
-		return "error"
-	}
-	return "ok"
-}
-
-func observeSync(start time.Time, err error) {
-	syncDuration.Observe(time.Since(start).Seconds())
-	syncs.WithLabelValues(result(err)).Inc()
-}
+func init() { legacyregistry.MustRegister(podOperations) }

@@ -56,7 +56,7 @@ const (
 func (c *Controller) sync(ctx context.Context, key Key) (err error) {
 	start := time.Now()
 	defer func() {
-		observeSync(start, err)
+		syncMetrics.Observe(start, err)
 		// A write from a stale cache: normal, retried once the watch
 		// has caught up, and not worth an error in the log.
 		if apierrors.IsConflict(err) {
@@ -224,7 +224,7 @@ func (c *Controller) createPod(ctx context.Context, key Key, rs *apps.ReplicaSet
 	}
 	out := &v1.Pod{}
 	err := c.core.Request(http.MethodPost, key.Tenant).Namespace(rs.Namespace).Resource("pods").Body(pod).Do(ctx).Into(out)
-	podOperations.WithLabelValues("create", result(err)).Inc()
+	podOperations.WithLabelValues("create", runner.Result(err)).Inc()
 	switch {
 	case err == nil:
 		klog.FromContext(ctx).V(4).Info("Created pod", "replicaSet", key, "pod", out.Name)
@@ -247,7 +247,7 @@ func (c *Controller) createPod(ctx context.Context, key Key, rs *apps.ReplicaSet
 func (c *Controller) deletePodOf(ctx context.Context, key Key, rs *apps.ReplicaSet, pod *v1.Pod) error {
 	uid := pod.UID
 	err := c.core.DeletePod(ctx, key.Tenant, pod.Namespace, pod.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-	podOperations.WithLabelValues("delete", result(err)).Inc()
+	podOperations.WithLabelValues("delete", runner.Result(err)).Inc()
 	switch {
 	case err == nil:
 		klog.FromContext(ctx).V(4).Info("Deleted pod", "replicaSet", key, "pod", pod.Name)
